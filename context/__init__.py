@@ -1,0 +1,1 @@
+"""What the model sees: syntax trees, context extraction, prompts and post-processing."""

@@ -1,0 +1,167 @@
+"""The one model-call pipeline: disk cache → budget → backend → usage → cache store.
+
+Every feature calls `Pipeline.generate`; none touches a backend, the cache or the ledger itself.
+That single choke point is what makes the cost meter exact and the privacy rules unskippable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from cache import CachedResult, PromptCache, cache_key
+from lsp_server.backends import Backend, GenerationRequest, Usage
+from lsp_server.errors import BudgetExceeded
+from lsp_server.redact import redact_request
+from lsp_server.usage import UsageLedger, UsageRecord
+
+log = logging.getLogger("ghostwriter.pipeline")
+
+
+@dataclass
+class Generation:
+    text: str
+    usage: Usage
+    model: str
+    finish_reason: str | None
+    from_cache: bool
+    duration_ms: float
+    stopped_early: bool = False
+
+
+class BackendRoute(Protocol):
+    """Which backend serves now (the bundled engine may still be starting)."""
+
+    def current(self) -> tuple[Backend, bool]:
+        """(backend, is_local); raises BackendError when nothing can serve."""
+        ...
+
+
+class TokenEstimator(Protocol):
+    def __call__(self, model: str, text: str) -> int: ...
+
+
+UsageListener = Callable[[UsageRecord], None]
+
+
+class Pipeline:
+    def __init__(self, route: BackendRoute, cache: PromptCache, ledger: UsageLedger, *,
+                 prompt_version: int, estimate_tokens: TokenEstimator, redact_secrets: bool = True) -> None:
+        self.route = route
+        self.cache = cache
+        self.ledger = ledger
+        self.prompt_version = prompt_version
+        self.estimate_tokens = estimate_tokens
+        self.redact_secrets = redact_secrets
+        self.listeners: list[UsageListener] = []
+        self.in_flight = 0
+        self.last_prompt = ""
+
+    async def generate(self, request: GenerationRequest, *, automatic: bool = False,
+                       should_stop: Callable[[str], bool] | None = None,
+                       on_text: Callable[[str], None] | None = None,
+                       use_cache: bool = True) -> Generation:
+        started = time.perf_counter()
+        backend, local = self.route.current()
+        if not local and self.redact_secrets:
+            request = redact_request(request)
+        self.last_prompt = request.prompt or "\n\n".join(str(m.get("content", "")) for m in request.messages)
+        key = self._key(backend, request)
+        if use_cache:
+            hit = await self.cache.get(key)
+            if hit is not None:
+                return self._from_cache(request, hit, started, local)
+        self._check_budget(request, local, automatic)
+        generation = await self._call(backend, request, started, should_stop, on_text)
+        self._record(request.feature, generation, local)
+        if use_cache and generation.text:
+            await self.cache.set(key, CachedResult(generation.text, generation.model, generation.finish_reason,
+                                                   generation.usage.prompt_tokens,
+                                                   generation.usage.completion_tokens), tag=request.feature)
+        return generation
+
+    def _key(self, backend: Backend, request: GenerationRequest) -> str:
+        params = {"max_tokens": request.max_tokens, "temperature": request.temperature,
+                  "stop": list(request.stop), "extra": dict(request.extra_body)}
+        return cache_key(prompt_version=self.prompt_version, backend_id=backend.name, model=request.model,
+                         prompt=request.prompt, messages=request.messages, params=params)
+
+    def _check_budget(self, request: GenerationRequest, local: bool, automatic: bool) -> None:
+        if request.feature == "warmup":
+            return
+        estimate = self.estimate_tokens(request.model, self.last_prompt)
+        reason = self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
+                                           max_tokens=request.max_tokens, local=local)
+        if reason:
+            prefix = "Automatic completions paused: " if automatic else "Request refused: "
+            raise BudgetExceeded(prefix + reason)
+
+    async def _call(self, backend: Backend, request: GenerationRequest, started: float,
+                    should_stop: Callable[[str], bool] | None,
+                    on_text: Callable[[str], None] | None) -> Generation:
+        parts: list[str] = []
+        usage: Usage | None = None
+        finish: str | None = None
+        stopped = False
+        self.in_flight += 1
+        stream = backend.stream(request)
+        try:
+            async for chunk in stream:
+                if chunk.text:
+                    parts.append(chunk.text)
+                    text = "".join(parts)
+                    if on_text is not None:
+                        on_text(text)
+                    if should_stop is not None and should_stop(text):
+                        stopped = True
+                        break
+                usage = chunk.usage or usage
+                finish = chunk.finish_reason or finish
+        finally:
+            self.in_flight -= 1
+            # Closing the stream aborts the HTTP request: a cancelled or early-stopped
+            # generation stops spending tokens now, not when the model finishes.
+            await stream.aclose()  # type: ignore[attr-defined]
+        text = "".join(parts)
+        if usage is None:
+            usage = Usage(prompt_tokens=self.estimate_tokens(request.model, self.last_prompt),
+                          completion_tokens=max(1, len(text) // 4) if text else 0, estimated=True)
+        duration = (time.perf_counter() - started) * 1000
+        return Generation(text, usage, request.model, finish, False, duration, stopped)
+
+    def _from_cache(self, request: GenerationRequest, hit: CachedResult, started: float, local: bool) -> Generation:
+        usage = Usage(prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens)
+        generation = Generation(hit.text, usage, hit.model, hit.finish_reason, True,
+                                (time.perf_counter() - started) * 1000)
+        self._record(request.feature, generation, local)
+        return generation
+
+    def _record(self, feature: str, generation: Generation, local: bool) -> None:
+        record = self.ledger.record(feature=feature, model=generation.model, usage=generation.usage,
+                                    from_cache=generation.from_cache, duration_ms=generation.duration_ms,
+                                    local=local)
+        log.info("model call", extra={"fields": {
+            "feature": feature, "model": generation.model, "duration_ms": round(generation.duration_ms, 1),
+            "prompt_tokens": record.promptTokens, "cached_tokens": record.cachedPromptTokens,
+            "completion_tokens": record.completionTokens, "cache_hit": generation.from_cache,
+            "outcome": "stopped_early" if generation.stopped_early else (generation.finish_reason or "done"),
+        }})
+        for listener in list(self.listeners):
+            listener(record)
+
+
+async def cancel_quietly(task: asyncio.Task[object]) -> None:
+    """Cancel a task and wait for it, swallowing its cancellation."""
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass
+
+
+def with_model(request: GenerationRequest, model: str) -> GenerationRequest:
+    return replace(request, model=model)

@@ -1,0 +1,62 @@
+"""Redact secrets from code before it leaves the machine.
+
+Applied by the pipeline to every request bound for a remote endpoint (not the bundled engine),
+so no feature can forget it. Patterns favour precision on well-known token shapes, plus
+assignments whose name says "secret" and whose value looks like one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lsp_server.backends import GenerationRequest
+
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("private-key", re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)")),
+    ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b")),
+    ("openai-key", re.compile(r"\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}\b")),
+    ("slack-token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
+    ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("stripe-key", re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b")),
+    ("url-password", re.compile(r"(?<=://)[^\s:/@]+:[^\s@/]{3,}(?=@)")),
+]
+
+# name = "value" where the name says secret; the value must be long enough to be one.
+ASSIGNMENT = re.compile(
+    r"""(?P<name>\b[\w.-]*(?:password|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth)[\w.-]*)"""
+    r"""(?P<sep>["']?\s*[:=]\s*)(?P<quote>["'])(?P<value>[^"'\n]{8,})(?P=quote)""",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> tuple[str, int]:
+    """Return the text with secrets replaced by `<redacted:kind>`, and how many were replaced."""
+    count = 0
+    for kind, pattern in PATTERNS:
+        text, n = pattern.subn(f"<redacted:{kind}>", text)
+        count += n
+
+    def _assignment(match: re.Match[str]) -> str:
+        if match.group("value").startswith("<redacted:") or _looks_like_placeholder(match.group("value")):
+            return match.group(0)
+        quote = match.group("quote")
+        return f"{match.group('name')}{match.group('sep')}{quote}<redacted:secret>{quote}"
+
+    text, n = ASSIGNMENT.subn(_assignment, text)
+    return text, count + n
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in ("example", "changeme", "your_", "xxxx", "<", "{", "$"))
+
+
+def redact_request(request: GenerationRequest) -> GenerationRequest:
+    prompt = redact(request.prompt)[0] if request.prompt is not None else None
+    messages = tuple({**m, "content": redact(m["content"])[0]} if isinstance(m.get("content"), str) else m
+                     for m in request.messages)
+    return replace(request, prompt=prompt, messages=messages)
