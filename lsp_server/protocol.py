@@ -1,0 +1,40 @@
+"""Custom method and command names: the part of our protocol that LSP does not define.
+
+Editor clients depend on these strings; change them only together with editors/.
+"""
+
+from __future__ import annotations
+
+# Server → client notification: the token-cost status item (pushed at most once a second).
+USAGE_NOTIFICATION = "ghostwriter/usage"
+
+# Client → server notifications feeding acceptance statistics.
+DID_SHOW_COMPLETION = "ghostwriter/didShowCompletion"
+DID_ACCEPT_COMPLETION = "ghostwriter/didAcceptCompletion"
+
+# workspace/executeCommand commands.
+CMD_EXPLAIN = "ghostwriter.explain"
+CMD_SHOW_USAGE = "ghostwriter.showUsage"
+CMD_RESET_USAGE = "ghostwriter.resetUsage"
+CMD_SHOW_LAST_PROMPT = "ghostwriter.showLastPrompt"
+CMD_APPLY_ACTION = "ghostwriter.applyAction"
+CMD_ACCEPT_DIFF = "ghostwriter.acceptDiff"
+CMD_REJECT_DIFF = "ghostwriter.rejectDiff"
+CMD_COMPLETION_STATS = "ghostwriter.completionStats"
+
+ALL_COMMANDS = (
+    CMD_EXPLAIN,
+    CMD_SHOW_USAGE,
+    CMD_RESET_USAGE,
+    CMD_SHOW_LAST_PROMPT,
+    CMD_APPLY_ACTION,
+    CMD_ACCEPT_DIFF,
+    CMD_REJECT_DIFF,
+    CMD_COMPLETION_STATS,
+)
+
+# States of the status item.
+STATE_READY = "ready"
+STATE_BUSY = "busy"
+STATE_PAUSED = "paused"
+STATE_ERROR = "error"
