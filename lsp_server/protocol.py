@@ -38,3 +38,7 @@ STATE_READY = "ready"
 STATE_BUSY = "busy"
 STATE_PAUSED = "paused"
 STATE_ERROR = "error"
+
+# Sent as the inline completion item's command, so clients that run item commands (VS Code)
+# report acceptance without extra client code.
+CMD_COMPLETION_ACCEPTED = "ghostwriter.completionAccepted"

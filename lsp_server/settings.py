@@ -18,7 +18,7 @@ import platformdirs
 
 from lsp_server.settings_codec import merge_dicts, structure, unstructure
 
-BackendKind = Literal["openai", "vllm"]
+BackendKind = Literal["auto", "openai", "vllm"]
 FimTemplateName = Literal["auto", "qwen", "starcoder", "deepseek", "codellama", "codestral"]
 HoverMode = Literal["off", "onDemand", "always"]
 PreviewMode = Literal["auto", "changeAnnotation", "inlineDiff"]
@@ -28,7 +28,7 @@ BudgetUnit = Literal["money", "tokens"]
 @attrs.define
 class VllmSettings:
     model: str = ""
-    """Local model directory or model id served by the bundled engine."""
+    """Local model directory or model id served by the bundled engine (default Qwen/Qwen2.5-Coder-1.5B)."""
     args: list[str] = attrs.field(factory=list)
     """Extra engine arguments, e.g. ["--max-model-len", "8192"]."""
     python: str = ""
@@ -43,7 +43,9 @@ class VllmSettings:
 
 @attrs.define
 class BackendSettings:
-    kind: BackendKind = "openai"
+    kind: BackendKind = "auto"
+    """"openai": the endpoint at baseUrl; "vllm": the bundled engine; "auto": baseUrl if set, else the
+    bundled engine where a CUDA GPU and vLLM exist."""
     baseUrl: str = ""
     """OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."""
     model: str = ""
@@ -53,6 +55,7 @@ class BackendSettings:
     apiKeyEnv: str = ""
     """Name of the environment variable that holds the API key (never the key itself)."""
     timeoutMs: int = 30000
+    """Per-request timeout for chat requests; inline completions use min(timeoutMs, 5000)."""
     vllm: VllmSettings = attrs.field(factory=VllmSettings)
 
 

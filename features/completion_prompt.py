@@ -1,0 +1,174 @@
+"""Plan and run one inline-completion model call: context → FIM prompt → pipeline → post-processing.
+
+Planning is split from running so the request handler can refuse cheaply (gating, budget)
+before anything is spent, and so a job can be adopted by later keystrokes (typed-ahead reuse).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+from context import extract
+from context.fim import FimTemplate, detect_template, template_by_name
+from context.postprocess import PostprocessContext, postprocess
+from context.prompt import BuiltPrompt, PromptInputs, build_fim_prompt
+from context.tokens import counter_for
+from features.completion_jobs import Job
+from lsp_server.backends import GenerationRequest
+
+if TYPE_CHECKING:
+    from features.documents import OpenDocument
+    from lsp_server.server import GhostwriterServer
+
+log = logging.getLogger("ghostwriter.completion")
+
+# Inline completions must not wait on a slow endpoint for long: the user has typed on by then.
+COMPLETION_TIMEOUT_CAP_S = 5.0
+
+
+@dataclass
+class CompletionPlan:
+    document: OpenDocument
+    offset: int
+    multiline: bool
+    template: FimTemplate
+    prompt: BuiltPrompt
+    request: GenerationRequest
+
+
+async def plan_completion(server: GhostwriterServer, document: OpenDocument, offset: int,
+                          multiline: bool) -> CompletionPlan:
+    settings = server.settings
+    model = server.router.model_for("completion")
+    template = await choose_template(server, model)
+    counter = counter_for(model, settings.completion.tokenizer or None)
+    inputs = gather_inputs(server, document, offset)
+    prompt = build_fim_prompt(inputs, template, counter, settings.completion.contextTokens)
+    max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
+    request = GenerationRequest(
+        feature="completion", model=model, prompt=prompt.text, max_tokens=max_tokens,
+        temperature=settings.completion.temperature, stop=tuple(template.stop_tokens),
+    )
+    maybe_warm_up(server, document, prompt, request)
+    return CompletionPlan(document, offset, multiline, template, prompt, request)
+
+
+async def choose_template(server: GhostwriterServer, model: str) -> FimTemplate:
+    """The configured template, or one detected from the backend's tokenizer, else from the model name."""
+    name = server.settings.completion.fimTemplate
+    if name != "auto":
+        return template_by_name(name)
+    cache: dict[str, FimTemplate] = server.extensions.setdefault("fim_templates", {})
+    if model in cache:
+        return cache[model]
+    special = await special_tokens_served(server, model)
+    cache[model] = detect_template(model, special)
+    return cache[model]
+
+
+async def special_tokens_served(server: GhostwriterServer, model: str) -> list[str]:
+    """FIM tokens that the serving engine's tokenizer encodes as one token (vLLM's /tokenize)."""
+    from context.fim import TEMPLATES
+
+    try:
+        backend, _ = server.router.current()
+    except Exception:
+        return []
+    found: list[str] = []
+    for template in TEMPLATES.values():
+        token = template.special_tokens[0]
+        try:
+            ids = await asyncio.wait_for(backend.tokenize(model, token), timeout=2.0)
+        except Exception:
+            return found
+        if ids is None:
+            return found
+        if len(ids) == 1:
+            found.extend(template.special_tokens)
+    return found
+
+
+def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int) -> PromptInputs:
+    syntax = document.syntax
+    budget_s = server.settings.completion.contextTimeMs / 1000
+    deadline = time.perf_counter() + budget_s
+    scope = extract.enclosing_scope(syntax, offset)
+    names = extract.identifiers_near(syntax, offset)
+    index = server.documents.index
+    definitions = index.definitions_for(names, exclude_uri=document.uri,
+                                        budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
+    line_start = document.text.rfind("\n", 0, offset) + 1
+    window = document.text[max(0, line_start - 600):offset]
+    similar = index.similar_snippets(window, exclude_uri=document.uri, limit=3,
+                                     budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
+    return PromptInputs(
+        language_id=document.language_id,
+        path=relative_path(server, document.uri),
+        repo_name=repo_name(server),
+        text=document.text,
+        offset=offset,
+        scope_start=scope.start if scope else None,
+        imports="\n".join(extract.imports(syntax)),
+        definitions=list(definitions),
+        similar=list(similar),
+    )
+
+
+def relative_path(server: GhostwriterServer, uri: str) -> str:
+    path = unquote(urlparse(uri).path) if uri.startswith("file:") else uri
+    root = server.workspace.root_path if server.workspace else None
+    if root and path.startswith(root):
+        return os.path.relpath(path, root)
+    return os.path.basename(path)
+
+
+def repo_name(server: GhostwriterServer) -> str:
+    root = server.workspace.root_path if server.workspace else None
+    return os.path.basename(root.rstrip("/")) if root else ""
+
+
+def maybe_warm_up(server: GhostwriterServer, document: OpenDocument, prompt: BuiltPrompt,
+                  request: GenerationRequest) -> None:
+    """When the stable part of the prompt changed, prime the engine's prefix cache with a 1-token call.
+
+    Only for the bundled engine: there a warm prefix turns a ~50 ms cold prefill into ~25 ms,
+    and it costs nothing. A remote endpoint would bill the warm-up, so it is never sent there.
+    """
+    if not server.settings.completion.kvWarmup or server.router.kind != "vllm":
+        return
+    stable = prompt.text[:prompt.stable_prefix_len]
+    digest = hashlib.sha1(stable.encode("utf-8", "surrogatepass")).hexdigest()
+    seen: dict[str, str] = server.extensions.setdefault("warm_prefixes", {})
+    if seen.get(document.uri) == digest or len(stable) < 256:
+        return
+    seen[document.uri] = digest
+    warm = GenerationRequest(feature="warmup", model=request.model, prompt=stable, max_tokens=1)
+    server.run_task(_warm(server, warm), "kv warm-up")
+
+
+async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:
+    try:
+        await server.pipeline.generate(request, automatic=True, use_cache=False)
+    except Exception as exc:  # a failed warm-up only costs the next request its cache hit
+        log.debug("kv warm-up failed: %s", exc)
+
+
+async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *, automatic: bool) -> str | None:
+    context = PostprocessContext.for_document(plan.document.text, plan.offset, plan.document.language_id,
+                                              plan.multiline, plan.template)
+
+    def on_text(text: str) -> None:
+        job.raw_so_far = text
+
+    generation = await server.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
+                                                should_stop=context.should_stop)
+    result = postprocess(generation.text, context)
+    log.debug("completion", extra={"fields": {"raw": generation.text[:200], "final": (result or "")[:200]}})
+    return result

@@ -1,0 +1,156 @@
+"""The token-cost status item: `ghostwriter/usage` notifications and the usage commands.
+
+The ledger (lsp_server/usage.py) is fed by the pipeline; this module only shows it. A watcher
+compares the summary four times a second and pushes it when it changed, at most once a second,
+so a burst of keystrokes costs one notification, not fifty. Daily totals persist in the cache
+dir (diskcache, shared safely by several server processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import diskcache
+
+from lsp_server import protocol
+from lsp_server.usage import Tally, UsageRecord
+
+if TYPE_CHECKING:
+    from lsp_server.server import GhostwriterServer
+
+log = logging.getLogger("ghostwriter.usage")
+PUSH_INTERVAL_S = 1.0
+POLL_INTERVAL_S = 0.25
+TALLY_FIELDS = ("requests", "promptTokens", "cachedPromptTokens", "completionTokens", "cacheHits", "cost",
+                "unpricedRequests", "savedCost")
+
+
+class DailyStore:
+    """Per-day totals in `<cache dir>/usage`; updates are transactions, so processes don't clobber each other."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.cache = diskcache.Cache(str(directory / "usage"), timeout=1.0)
+
+    def add(self, day: str, record: UsageRecord) -> dict[str, Any]:
+        delta = Tally()
+        delta.add(record)
+        with self.cache.transact():
+            current = self.cache.get(f"day:{day}", {})
+            updated = {name: current.get(name, 0) + getattr(delta, name) for name in TALLY_FIELDS}
+            self.cache.set(f"day:{day}", updated)
+        return updated
+
+    def load(self, day: str) -> dict[str, Any]:
+        return dict(self.cache.get(f"day:{day}", {}))
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+class CostStatus:
+    def __init__(self, server: GhostwriterServer) -> None:
+        self.server = server
+        self.store: DailyStore | None = None
+        self.last_sent: str = ""
+        self.last_sent_at = 0.0
+        self.watcher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        try:
+            self.store = DailyStore(self.server.settings.cache_dir)
+            self.server.ledger.load_today(self.store.load(self.server.ledger.day))
+        except Exception as exc:  # usage still counts for the session without the disk
+            log.warning("cannot open the usage store: %s", exc)
+        self.server.pipeline.listeners.append(self.on_record)
+        if self.watcher is None:
+            self.watcher = self.server.run_task(self.watch(), "usage watcher")
+
+    def on_record(self, record: UsageRecord) -> None:
+        self.server.extensions.pop("last_error", None)  # a call went through: the backend is fine again
+        if self.store is not None:
+            day = self.server.ledger.day
+            self.server.run_task(self._persist(day, record), "persist usage")
+
+    async def _persist(self, day: str, record: UsageRecord) -> None:
+        assert self.store is not None
+        totals = await asyncio.to_thread(self.store.add, day, record)
+        # Other processes add to the same day: today's figure is the store's, not just ours.
+        if day == self.server.ledger.day:
+            self.server.ledger.load_today(totals)
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_INTERVAL_S)
+            self.push_if_changed()
+
+    def push_if_changed(self, force: bool = False) -> None:
+        summary = self.summary()
+        encoded = json.dumps(summary, sort_keys=True)
+        now = time.monotonic()
+        if not force and (encoded == self.last_sent or now - self.last_sent_at < PUSH_INTERVAL_S):
+            return
+        self.last_sent, self.last_sent_at = encoded, now
+        self.server.protocol.notify(protocol.USAGE_NOTIFICATION, summary)
+
+    def summary(self) -> dict[str, Any]:
+        ledger = self.server.ledger
+        currency = ledger.prices.currency
+        budget = ledger.budget()
+        state, message = self.state(budget.exceeded, budget.message)
+        last = ledger.last
+        return {
+            "session": ledger.session.wire(currency),
+            "today": ledger.today.wire(currency),
+            "last": None if last is None else {
+                "feature": last.feature, "model": last.model, "promptTokens": last.promptTokens,
+                "cachedPromptTokens": last.cachedPromptTokens, "completionTokens": last.completionTokens,
+                "durationMs": last.durationMs, "cost": last.cost, "fromCache": last.fromCache,
+                "priceKnown": last.cost is not None, "currency": last.currency,
+            },
+            "budget": {"unit": budget.unit, "dailyLimit": budget.dailyLimit, "sessionLimit": budget.sessionLimit,
+                       "dailyUsed": budget.dailyUsed, "sessionUsed": budget.sessionUsed,
+                       "exceeded": budget.exceeded},
+            "byFeature": {k: v.wire(currency) for k, v in sorted(ledger.by_feature.items())},
+            "state": state,
+            "message": message,
+            "backend": self.server.router.describe(),
+        }
+
+    def state(self, paused: bool, budget_message: str) -> tuple[str, str]:
+        if paused:
+            return protocol.STATE_PAUSED, f"Automatic completions paused: {budget_message}"
+        error = self.server.extensions.get("last_error")
+        if error:
+            return protocol.STATE_ERROR, str(error)
+        supervisor = self.server.router.supervisor
+        if supervisor is not None and getattr(supervisor, "state", "") in ("starting", "restarting"):
+            return protocol.STATE_BUSY, "The bundled vLLM engine is starting"
+        if self.server.pipeline.in_flight:
+            return protocol.STATE_BUSY, ""
+        return protocol.STATE_READY, ""
+
+
+def register(server: GhostwriterServer) -> None:
+    status = CostStatus(server)
+    server.extensions["cost_status"] = status
+    server.extensions.setdefault("on_initialized", []).append(status.start)
+
+    @server.command(protocol.CMD_SHOW_USAGE)
+    def show_usage(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
+        return status.summary()
+
+    @server.command(protocol.CMD_RESET_USAGE)
+    def reset_usage(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
+        ls.ledger.reset()
+        status.push_if_changed(force=True)
+        return status.summary()
+
+    @server.command(protocol.CMD_SHOW_LAST_PROMPT)
+    def show_last_prompt(ls: GhostwriterServer, *args: Any) -> str:
+        return ls.pipeline.last_prompt

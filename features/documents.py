@@ -1,0 +1,98 @@
+"""textDocument/didOpen, didChange, didClose: keep a syntax tree per open document.
+
+pygls keeps the text; we keep a `SyntaxTree` beside it, edited incrementally with each change
+(tree.edit + reparse on demand) instead of a full parse per keystroke. Documents are also fed
+to the workspace index, which serves cross-file definitions and similar snippets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from context.syntax import SyntaxTree
+from context.workspace_index import WorkspaceIndex
+
+if TYPE_CHECKING:
+    from lsp_server.server import GhostwriterServer
+
+log = logging.getLogger("ghostwriter.documents")
+
+
+@dataclass
+class OpenDocument:
+    uri: str
+    version: int
+    syntax: SyntaxTree
+    opened_at: float = field(default_factory=time.monotonic)
+    edited_at: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.syntax.text
+
+    @property
+    def language_id(self) -> str:
+        return self.syntax.language_id
+
+
+class DocumentStore:
+    def __init__(self) -> None:
+        self.documents: dict[str, OpenDocument] = {}
+        self.index = WorkspaceIndex()
+        self.listeners: list[object] = []
+
+    def get(self, uri: str) -> OpenDocument | None:
+        return self.documents.get(uri)
+
+    def open(self, item: types.TextDocumentItem) -> OpenDocument:
+        syntax = SyntaxTree(item.language_id, item.text, uri=item.uri)
+        document = OpenDocument(item.uri, item.version, syntax)
+        self.documents[item.uri] = document
+        self.index.update_document(item.uri, syntax)
+        return document
+
+    def change(self, params: types.DidChangeTextDocumentParams, encoding: str) -> OpenDocument | None:
+        document = self.documents.get(params.text_document.uri)
+        if document is None:
+            return None
+        for change in params.content_changes:
+            range_ = getattr(change, "range", None)
+            document.syntax.apply_change(range_, change.text, encoding)
+        document.version = params.text_document.version
+        document.edited_at = time.monotonic()
+        return document
+
+    def close(self, uri: str) -> None:
+        self.documents.pop(uri, None)
+
+
+def register(server: GhostwriterServer) -> None:
+    store = DocumentStore()
+    server.documents = store
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: GhostwriterServer, params: types.DidOpenTextDocumentParams) -> None:
+        document = store.open(params.text_document)
+        for hook in ls.extensions.get("on_open", []):
+            hook(document)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: GhostwriterServer, params: types.DidChangeTextDocumentParams) -> None:
+        encoding = ls.workspace.position_encoding or "utf-16"
+        document = store.change(params, str(encoding))
+        if document is not None:
+            # Re-index lazily: definitions of the file being typed in change slowly.
+            ls.run_task(_reindex_later(store, document), "reindex")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: GhostwriterServer, params: types.DidCloseTextDocumentParams) -> None:
+        store.close(params.text_document.uri)
+
+
+async def _reindex_later(store: DocumentStore, document: OpenDocument) -> None:
+    store.index.update_document(document.uri, document.syntax)

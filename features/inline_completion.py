@@ -1,0 +1,197 @@
+"""textDocument/inlineCompletion: ghost text from a fill-in-the-middle model.
+
+Per request: version check → typed-ahead reuse → gating → debounce → prompt → pipeline
+(streamed, stopped early at the block end) → post-processing → one item with a correct range.
+Every request is answered: cancelled ones by pygls with RequestCancelled, superseded ones with
+an empty list, failed ones with an empty list and a logged reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from context.gating import CompletionKind, completion_kind
+from features.completion_jobs import Anchor, Job, JobBook
+from features.completion_prompt import CompletionPlan, plan_completion, run_plan
+from lsp_server import protocol
+from lsp_server.errors import BackendError, BudgetExceeded
+
+if TYPE_CHECKING:
+    from features.documents import OpenDocument
+    from lsp_server.server import GhostwriterServer
+
+log = logging.getLogger("ghostwriter.completion")
+EMPTY = types.InlineCompletionList(items=[])
+
+
+class CompletionStats:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.shown = 0
+        self.accepted = 0
+        self.accepted_chars = 0
+        self.gated: dict[str, int] = {}
+
+    def wire(self, book: JobBook) -> dict[str, Any]:
+        return {"requests": self.requests, "shown": self.shown, "accepted": self.accepted,
+                "acceptedChars": self.accepted_chars, "modelCalls": book.model_calls,
+                "typedAheadHits": book.reuse_hits, "gated": dict(self.gated),
+                "acceptRate": round(self.accepted / self.shown, 3) if self.shown else None}
+
+
+class InlineCompletion:
+    def __init__(self, server: GhostwriterServer) -> None:
+        self.server = server
+        self.book = JobBook()
+        self.stats = CompletionStats()
+        self.latest: dict[str, int] = {}
+        self._sequence = 0
+
+    async def handle(self, params: types.InlineCompletionParams, wanted_version: int | None) -> types.InlineCompletionList:
+        self.stats.requests += 1
+        document = self.server.documents.get(params.text_document.uri)
+        settings = self.server.settings.completion
+        if document is None or not settings.enabled:
+            return EMPTY
+        if wanted_version is not None and wanted_version != document.version:
+            return EMPTY  # the buffer moved on; an answer for the old one would be misplaced
+        encoding = str(self.server.workspace.position_encoding or "utf-16")
+        offset = document.syntax.line_index.offset_at(params.position.line, params.position.character, encoding)
+        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+        reused = await self._reuse(document, offset)
+        if reused is not None:
+            return self._answer(document, offset, params.position, reused)
+        decision = completion_kind(document.syntax, document.text, offset, document.language_id)
+        if decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
+            self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
+            return EMPTY
+        if await self._superseded_after_debounce(document.uri, automatic):
+            return EMPTY
+        if document.version != self.server.documents.get(document.uri).version:  # type: ignore[union-attr]
+            return EMPTY
+        multiline = decision.kind is CompletionKind.MULTI_LINE
+        text = await self._generate(document, offset, multiline, automatic)
+        if text is None or self.server.documents.get(document.uri) is not document:
+            return EMPTY
+        return self._answer(document, offset, params.position, text)
+
+    async def _reuse(self, document: OpenDocument, offset: int) -> str | None:
+        found = self.book.find_reusable(document.uri, document.text, offset)
+        if found is None:
+            return None
+        job, typed = found
+        result = job.result if job.task.done() else await self._wait(job)
+        if not result or not result.startswith(typed) or len(result) <= len(typed):
+            return None
+        self.book.reuse_hits += 1
+        return result[len(typed):]
+
+    async def _superseded_after_debounce(self, uri: str, automatic: bool) -> bool:
+        """Wait out the debounce; True when a newer request for the document arrived meanwhile."""
+        self._sequence += 1
+        mine = self.latest[uri] = self._sequence
+        delay = self.server.settings.completion.debounceMs / 1000
+        if automatic and delay > 0:
+            # A $/cancelRequest during this sleep cancels us here: no token is ever spent.
+            await asyncio.sleep(delay)
+        return self.latest.get(uri) != mine
+
+    async def _generate(self, document: OpenDocument, offset: int, multiline: bool, automatic: bool) -> str | None:
+        try:
+            plan = await plan_completion(self.server, document, offset, multiline)
+        except BackendError as error:
+            self.server.notify_error_once(error)
+            return None
+        anchor = Anchor.at(document.uri, document.text, offset)
+
+        async def work(job: Job) -> str | None:
+            return await run_plan(self.server, plan, job, automatic=automatic)
+
+        job = self.book.start(anchor, work)
+        return await self._wait(job)
+
+    async def _wait(self, job: Job) -> str | None:
+        try:
+            return await self.book.wait(job)
+        except BudgetExceeded as error:
+            self.server.extensions.setdefault("status_message", {})["budget"] = error.user_message
+            log.info("completion refused: %s", error.user_message)
+            return None
+        except BackendError as error:
+            self.server.notify_error_once(error)
+            return None
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # our own request was cancelled: pygls answers RequestCancelled
+            return None  # the job was superseded: answer empty
+
+    def _answer(self, document: OpenDocument, offset: int, position: types.Position,
+                text: str) -> types.InlineCompletionList:
+        if not text.strip():
+            return EMPTY
+        line_rest = Anchor.at(document.uri, document.text, offset).line_rest
+        end = position
+        # Auto-closed characters right of the cursor (e.g. `)` or `")`) that the suggestion also
+        # ends with are replaced, not duplicated: the range runs to the end of the line.
+        closers = line_rest.rstrip()
+        first_line = text.split("\n", 1)[0]
+        if closers and "\n" not in text and first_line.rstrip().endswith(closers):
+            end = types.Position(position.line, position.character + _utf16_len(line_rest, document))
+        item_id = f"gw-{int(time.time() * 1000)}-{self.stats.requests}"
+        return types.InlineCompletionList(items=[types.InlineCompletionItem(
+            insert_text=text,
+            range=types.Range(start=position, end=end),
+            command=types.Command(title="Ghostwriter: accepted", command=protocol.CMD_COMPLETION_ACCEPTED,
+                                  arguments=[document.uri, item_id, len(text)]),
+        )])
+
+
+def _utf16_len(text: str, document: OpenDocument) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def register(server: GhostwriterServer) -> None:
+    engine = InlineCompletion(server)
+    server.extensions["inline_completion"] = engine
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: GhostwriterServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+        wanted = ls.protocol.take_version(ls.protocol.msg_id)  # type: ignore[attr-defined]
+        try:
+            return await engine.handle(params, wanted)
+        except (asyncio.CancelledError, BackendError):
+            raise
+        except Exception:  # never fail the editor's keystroke over our bug; log it loudly
+            log.exception("inline completion failed")
+            return EMPTY
+
+    @server.feature(protocol.DID_SHOW_COMPLETION)
+    def did_show(ls: GhostwriterServer, params: Any) -> None:
+        engine.stats.shown += 1
+
+    @server.feature(protocol.DID_ACCEPT_COMPLETION)
+    def did_accept(ls: GhostwriterServer, params: Any) -> None:
+        engine.stats.accepted += 1
+        engine.stats.accepted_chars += int(getattr(params, "acceptedLength", 0) or 0)
+
+    @server.command(protocol.CMD_COMPLETION_ACCEPTED)
+    def accepted_command(ls: GhostwriterServer, *args: Any) -> None:
+        engine.stats.accepted += 1
+        arguments = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+        if len(arguments) >= 3 and isinstance(arguments[2], int):
+            engine.stats.accepted_chars += arguments[2]
+
+    @server.command(protocol.CMD_COMPLETION_STATS)
+    def completion_stats(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
+        return engine.stats.wire(engine.book)
+
+    server.extensions.setdefault("on_shutdown", []).append(engine.book.aclose)
+
+
+__all__ = ["CompletionPlan", "register"]

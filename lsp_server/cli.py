@@ -1,0 +1,50 @@
+"""Command line: `ghostwriter serve [--tcp HOST:PORT]` and `ghostwriter doctor`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="ghostwriter", description="Ghostwriter AI language server")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="speak LSP over stdio (default) or TCP")
+    _serve_args(serve)
+    doctor = sub.add_parser("doctor", help="print resolved settings and check the backend")
+    doctor.add_argument("--settings", help="JSON file or inline JSON with the ghostwriter section")
+    _serve_args(parser)
+    args = parser.parse_args(argv)
+    if args.command == "doctor":
+        from lsp_server.doctor import run_doctor
+
+        sys.exit(run_doctor(args.settings))
+    run_server(args)
+
+
+def _serve_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    parser.add_argument("--log-level", default=None, help="debug, info, warning or error")
+    parser.add_argument("--log-file", default=None, help="write JSON log lines here instead of stderr")
+    parser.add_argument("--exclude", action="append", default=[], help="feature to leave out (repeatable)")
+
+
+def run_server(args: argparse.Namespace) -> None:
+    import os
+
+    from lsp_server.log import setup_logging
+    from lsp_server.server import create_server
+
+    setup_logging(args.log_level or os.environ.get("GHOSTWRITER_LOG_LEVEL", "info"),
+                  args.log_file or os.environ.get("GHOSTWRITER_LOG_FILE", ""))
+    server = create_server(exclude=tuple(args.exclude))
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+
+
+if __name__ == "__main__":
+    main()

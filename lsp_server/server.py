@@ -1,0 +1,170 @@
+"""The server object: pygls LanguageServer plus the services every feature shares.
+
+Features are attached by `register(server)`; capabilities follow from what was attached.
+Services (backend route, cache, ledger, pipeline) are rebuilt from settings whenever the
+settings change, so a feature always reads `server.pipeline` at call time, never caches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from cache import PromptCache
+from lsp_server import __version__
+from lsp_server.backends.router import BackendRouter
+from lsp_server.errors import BackendError
+from lsp_server.generation import Pipeline
+from lsp_server.pricing import PriceTable
+from lsp_server.services import build_router, estimate_tokens_for
+from lsp_server.settings import Settings
+from lsp_server.usage import UsageLedger
+
+if TYPE_CHECKING:
+    from features.documents import DocumentStore
+
+log = logging.getLogger("ghostwriter.server")
+
+
+VERSIONED_METHODS = {
+    types.TEXT_DOCUMENT_INLINE_COMPLETION,
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.TEXT_DOCUMENT_HOVER,
+}
+
+
+class GhostwriterProtocol(LanguageServerProtocol):
+    """Adds one thing to pygls' protocol: the optional document version a client may send with a request.
+
+    LSP's inlineCompletion params carry no version; clients that know theirs put it in
+    `textDocument.version` so an answer computed for an older buffer is never shown.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_versions: dict[Any, int] = {}
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        params = data.get("params") if isinstance(data, dict) else None
+        if "id" in data and isinstance(params, dict) and data.get("method") in VERSIONED_METHODS:
+            document = params.get("textDocument")
+            version = document.get("version") if isinstance(document, dict) else None
+            if isinstance(version, int) and not isinstance(version, bool):
+                if len(self.request_versions) > 1000:  # ids of requests cancelled before they ran
+                    self.request_versions.clear()
+                self.request_versions[data["id"]] = version
+        return super().structure_message(data)
+
+    def take_version(self, msg_id: Any) -> int | None:
+        return self.request_versions.pop(msg_id, None)
+
+
+class GhostwriterServer(LanguageServer):
+    documents: DocumentStore
+
+    def __init__(self) -> None:
+        super().__init__(name="ghostwriter", version=__version__, protocol_cls=GhostwriterProtocol)
+        self.settings = Settings()
+        self.settings_errors: list[str] = []
+        self.client_supports_configuration = False
+        self.ledger = UsageLedger(PriceTable())
+        self.router = BackendRouter(self.settings, kind="none", remote=None)
+        self.cache = PromptCache(self.settings.cache_dir, size_mb=1, ttl_hours=1, enabled=False)
+        self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=0,
+                                 estimate_tokens=estimate_tokens_for(self.settings))
+        self.extensions: dict[str, Any] = {}
+        """Per-feature state, keyed by feature module name (e.g. the completion engine)."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._shown_errors: set[str] = set()
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+        """Run background work, keep a reference (asyncio holds tasks weakly) and log its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._finish_task(t, name))
+        return task
+
+    def _finish_task(self, task: asyncio.Task[Any], name: str) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("background task %s failed: %s", name or task.get_name(), error, exc_info=error)
+
+    async def apply_settings(self, settings: Settings, errors: list[str]) -> None:
+        """Swap in new settings and rebuild the services they shape."""
+        from context.fim import PROMPT_VERSION
+
+        previous = self.settings
+        self.settings = settings
+        self.settings_errors = errors
+        self.report_settings_errors(errors)
+        self.ledger.prices = PriceTable.from_settings(settings.pricing)
+        self.ledger.budget_unit = settings.budget.unit
+        self.ledger.daily_limit = settings.budget.dailyLimit
+        self.ledger.session_limit = settings.budget.sessionLimit
+        if (previous.cache != settings.cache or not self.cache.enabled) and settings.cache.enabled:
+            self.cache.close()
+            self.cache = PromptCache(settings.cache_dir, size_mb=settings.cache.sizeMb,
+                                     ttl_hours=settings.cache.ttlHours)
+        if previous.backend != settings.backend or self.router.kind == "none":
+            old = self.router
+            self.router = build_router(self, settings)
+            self.run_task(old.aclose(), "close old backend")
+        self.router.settings = settings
+        listeners = self.pipeline.listeners
+        self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=PROMPT_VERSION,
+                                 estimate_tokens=estimate_tokens_for(settings),
+                                 redact_secrets=settings.privacy.redactSecrets)
+        self.pipeline.listeners = listeners
+
+    def report_settings_errors(self, errors: list[str]) -> None:
+        """One message per distinct problem: a bad key is reported once, not on every reload."""
+        fresh = [e for e in errors if e not in self._shown_errors]
+        for error in errors:
+            log.warning("settings: %s", error)
+        if fresh:
+            self._shown_errors.update(fresh)
+            text = "Ghostwriter settings problem (defaults kept):\n" + "\n".join(fresh)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
+
+    def notify_error_once(self, error: BackendError) -> None:
+        """Backend errors outside a user's explicit request go to the log, and to the user once."""
+        log.warning("backend: %s", error.user_message, extra={"fields": {"kind": error.kind}})
+        self.extensions["last_error"] = error.user_message
+        key = f"{error.kind}:{error.user_message}"
+        if key not in self._shown_errors:
+            self._shown_errors.add(key)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
+                                                             message=f"Ghostwriter: {error.user_message}"))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls would pop a message up for every out-of-band error; log instead, show once.
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error, exc_info=error)
+        key = f"server:{type(error).__name__}"
+        if key not in self._shown_errors:
+            self._shown_errors.add(key)
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Error,
+                                                           message=f"Ghostwriter internal error: {error}"))
+
+
+def create_server(exclude: tuple[str, ...] = ()) -> GhostwriterServer:
+    from features import FEATURES
+    from lsp_server import lifecycle
+    from lsp_server.log import set_request_id_source
+
+    server = GhostwriterServer()
+    set_request_id_source(lambda: server.protocol.msg_id)
+    lifecycle.register(server)
+    for name, module in FEATURES:
+        if name not in exclude:
+            module.register(server)
+    return server
