@@ -58,7 +58,9 @@ class PriceTable:
         if local:
             return FREE
         key = model.lower().rsplit("/", 1)[-1]
-        matches = [name for name in self.table if key.startswith(name.lower())]
+        # A dated or tagged variant ("gpt-4o-mini-2024-07-18", "qwen3-coder-plus:latest") of a known model.
+        matches = [name for name in self.table
+                   if key == name.lower() or (key.startswith(name.lower()) and key[len(name)] in "-:@")]
         return self.table[max(matches, key=len)] if matches else None
 
     @classmethod

@@ -40,14 +40,18 @@ def redact(text: str) -> tuple[str, int]:
         text, n = pattern.subn(f"<redacted:{kind}>", text)
         count += n
 
+    replaced = 0
+
     def _assignment(match: re.Match[str]) -> str:
+        nonlocal replaced
         if match.group("value").startswith("<redacted:") or _looks_like_placeholder(match.group("value")):
             return match.group(0)
+        replaced += 1
         quote = match.group("quote")
         return f"{match.group('name')}{match.group('sep')}{quote}<redacted:secret>{quote}"
 
-    text, n = ASSIGNMENT.subn(_assignment, text)
-    return text, count + n
+    text = ASSIGNMENT.sub(_assignment, text)
+    return text, count + replaced
 
 
 def _looks_like_placeholder(value: str) -> bool:
