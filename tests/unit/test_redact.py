@@ -17,8 +17,11 @@ from lsp_server.redact import redact, redact_request
         ('db_password = "hunter2hunter2"', "hunter2hunter2"),
         ("url = 'postgres://admin:s3cr3tpass@db.internal:5432/app'", "s3cr3tpass"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
-        ('headers = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"}',
-         "eyJhbGciOiJIUzI1NiJ9"),
+        (
+            'headers = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."'
+            'dozjgNryP4J3jVmNHl0w5N"}',
+            "eyJhbGciOiJIUzI1NiJ9",
+        ),
     ],
 )
 def test_secrets_are_redacted(source: str, secret: str) -> None:
@@ -41,8 +44,9 @@ def test_ordinary_code_is_untouched(source: str) -> None:
 
 
 def test_request_prompt_and_messages_are_redacted() -> None:
-    request = GenerationRequest(feature="hover", model="m", prompt=None,
-                                messages=({"role": "user", "content": 'key = "AKIAIOSFODNN7EXAMPLE"'},))
+    request = GenerationRequest(
+        feature="hover", model="m", prompt=None, messages=({"role": "user", "content": 'key = "AKIAIOSFODNN7EXAMPLE"'},)
+    )
     assert "AKIA" not in request_text(redact_request(request))
 
 

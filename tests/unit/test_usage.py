@@ -16,8 +16,10 @@ PRICE = ModelPrice(input_per_1m=2.0, cached_input_per_1m=0.5, output_per_1m=8.0)
     [
         (Usage(prompt_tokens=1_000_000, cached_tokens=0, completion_tokens=0), 2.0),
         (Usage(prompt_tokens=1_000_000, cached_tokens=1_000_000, completion_tokens=0), 0.5),
-        (Usage(prompt_tokens=1000, cached_tokens=800, completion_tokens=500),
-         (200 * 2.0 + 800 * 0.5 + 500 * 8.0) / 1e6),
+        (
+            Usage(prompt_tokens=1000, cached_tokens=800, completion_tokens=500),
+            (200 * 2.0 + 800 * 0.5 + 500 * 8.0) / 1e6,
+        ),
         (Usage(prompt_tokens=0, cached_tokens=0, completion_tokens=0), 0.0),
         # cached can't exceed prompt (a backend bug): clamp
         (Usage(prompt_tokens=10, cached_tokens=50, completion_tokens=0), 10 * 0.5 / 1e6),
@@ -42,14 +44,31 @@ def ledger(**kwargs: object) -> UsageLedger:
 
 def test_sums_per_session_feature_and_model() -> None:
     book = ledger()
-    book.record(feature="completion", model="m", usage=Usage(prompt_tokens=1000, cached_tokens=10, completion_tokens=600), from_cache=False, duration_ms=5,
-                local=False)
-    book.record(feature="hover", model="m", usage=Usage(prompt_tokens=2000, cached_tokens=100, completion_tokens=0), from_cache=False, duration_ms=5,
-                local=False)
+    book.record(
+        feature="completion",
+        model="m",
+        usage=Usage(prompt_tokens=1000, cached_tokens=10, completion_tokens=600),
+        from_cache=False,
+        duration_ms=5,
+        local=False,
+    )
+    book.record(
+        feature="hover",
+        model="m",
+        usage=Usage(prompt_tokens=2000, cached_tokens=100, completion_tokens=0),
+        from_cache=False,
+        duration_ms=5,
+        local=False,
+    )
     assert book.session.requests == 2
     assert (book.session.promptTokens, book.session.cachedPromptTokens, book.session.completionTokens) == (
-        3000, 110, 600)
-    expected = PRICE.cost(Usage(prompt_tokens=1000, cached_tokens=10, completion_tokens=600)) + PRICE.cost(Usage(prompt_tokens=2000, cached_tokens=100, completion_tokens=0))
+        3000,
+        110,
+        600,
+    )
+    expected = PRICE.cost(Usage(prompt_tokens=1000, cached_tokens=10, completion_tokens=600)) + PRICE.cost(
+        Usage(prompt_tokens=2000, cached_tokens=100, completion_tokens=0)
+    )
     assert book.session.cost == pytest.approx(expected)
     assert book.by_feature["hover"].promptTokens == 2000
     assert book.today.requests == 2
@@ -57,17 +76,31 @@ def test_sums_per_session_feature_and_model() -> None:
 
 def test_cache_hit_counts_as_saving_not_tokens() -> None:
     book = ledger()
-    book.record(feature="completion", model="m", usage=Usage(prompt_tokens=1000, cached_tokens=0, completion_tokens=10), from_cache=True, duration_ms=1,
-                local=False)
+    book.record(
+        feature="completion",
+        model="m",
+        usage=Usage(prompt_tokens=1000, cached_tokens=0, completion_tokens=10),
+        from_cache=True,
+        duration_ms=1,
+        local=False,
+    )
     assert book.session.cacheHits == 1
     assert book.session.requests == 0 and book.session.promptTokens == 0 and book.session.cost == 0
-    assert book.session.savedCost == pytest.approx(PRICE.cost(Usage(prompt_tokens=1000, cached_tokens=0, completion_tokens=10)))
+    assert book.session.savedCost == pytest.approx(
+        PRICE.cost(Usage(prompt_tokens=1000, cached_tokens=0, completion_tokens=10))
+    )
 
 
 def test_unknown_price_shows_tokens_not_a_figure() -> None:
     book = ledger()
-    record = book.record(feature="completion", model="mystery", usage=Usage(prompt_tokens=100, cached_tokens=0, completion_tokens=10), from_cache=False,
-                         duration_ms=1, local=False)
+    record = book.record(
+        feature="completion",
+        model="mystery",
+        usage=Usage(prompt_tokens=100, cached_tokens=0, completion_tokens=10),
+        from_cache=False,
+        duration_ms=1,
+        local=False,
+    )
     assert record.cost is None
     assert book.session.unpricedRequests == 1 and book.session.promptTokens == 100 and book.session.cost == 0
 
@@ -75,8 +108,14 @@ def test_unknown_price_shows_tokens_not_a_figure() -> None:
 def test_token_budget_pauses_after_limit_and_refuses_by_estimate() -> None:
     book = ledger(budget_unit="tokens", session_limit=1000)
     assert book.check_request(model="m", estimated_prompt_tokens=400, max_tokens=10, local=False) is None
-    book.record(feature="completion", model="m", usage=Usage(prompt_tokens=900, cached_tokens=0, completion_tokens=100), from_cache=False, duration_ms=1,
-                local=False)
+    book.record(
+        feature="completion",
+        model="m",
+        usage=Usage(prompt_tokens=900, cached_tokens=0, completion_tokens=100),
+        from_cache=False,
+        duration_ms=1,
+        local=False,
+    )
     reason = book.check_request(model="m", estimated_prompt_tokens=1, max_tokens=10, local=False)
     assert reason is not None and "session budget of 1000 tokens reached" in reason
     assert book.budget().exceeded
@@ -91,8 +130,20 @@ def test_money_budget_refuses_a_request_that_would_cross_it() -> None:
 def test_day_rolls_over() -> None:
     days = iter(["2026-11-22", "2026-11-22", "2026-11-23", "2026-11-23"])
     book = UsageLedger(PriceTable({"m": PRICE}), today_fn=lambda: next(days))
-    book.record(feature="completion", model="m", usage=Usage(prompt_tokens=10, cached_tokens=0, completion_tokens=1), from_cache=False, duration_ms=1,
-                local=False)
-    book.record(feature="completion", model="m", usage=Usage(prompt_tokens=10, cached_tokens=0, completion_tokens=1), from_cache=False, duration_ms=1,
-                local=False)
+    book.record(
+        feature="completion",
+        model="m",
+        usage=Usage(prompt_tokens=10, cached_tokens=0, completion_tokens=1),
+        from_cache=False,
+        duration_ms=1,
+        local=False,
+    )
+    book.record(
+        feature="completion",
+        model="m",
+        usage=Usage(prompt_tokens=10, cached_tokens=0, completion_tokens=1),
+        from_cache=False,
+        duration_ms=1,
+        local=False,
+    )
     assert book.today.requests == 1 and book.session.requests == 2
