@@ -1,0 +1,243 @@
+"""The OpenAI-compatible backend: one AsyncOpenAI client, streaming completions and chat with usage.
+
+Both the remote endpoint and the bundled vLLM are reached through this class. SDK retries are off:
+completions are latency-bound and the editor asks again anyway; only requests marked `retry`
+(explicit, user-asked ones) are retried here, and never once text has reached the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import openai
+
+from lsp_server.backends import Chunk, GenerationRequest, Usage
+from lsp_server.errors import (
+    BackendAuthError,
+    BackendBadRequest,
+    BackendError,
+    BackendRateLimited,
+    BackendServerError,
+    BackendTimeout,
+    BackendUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+
+class OpenAICompatBackend:
+    # Waits between attempts of a `retry` request: three tries in all.
+    retry_delays: tuple[float, ...] = (0.25, 0.5)
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str | None,
+        timeout_s: float,
+        default_headers: Mapping[str, str] | None = None,
+        *,
+        api_key_source: str = "the settings",
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        # Where the key came from ("$DASHSCOPE_API_KEY"), so messages can name it without showing it.
+        self._key_source = api_key_source
+        self._secret = api_key or ""
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=api_key or "not-needed",
+            max_retries=0,
+            timeout=timeout_s,
+            default_headers=dict(default_headers or {}),
+        )
+        self._tokenize_supported = True
+
+    # -- generation ------------------------------------------------------------------------------
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
+        delays = iter(self.retry_delays if request.retry else ())
+        while True:
+            sent_text = False
+            try:
+                # aclosing: closing us must close the inner generator (and so the HTTP stream) now,
+                # not whenever the garbage collector gets to it.
+                async with aclosing(self._stream_once(request)) as chunks:
+                    async for chunk in chunks:
+                        sent_text = sent_text or bool(chunk.text)
+                        yield chunk
+                return
+            except BackendError as err:
+                delay = next(delays, None)
+                if sent_text or not err.retryable or delay is None:
+                    raise
+                log.info("retrying %s request in %.2fs: %s", request.feature, delay, err.user_message)
+                await asyncio.sleep(delay)
+
+    async def _stream_once(self, request: GenerationRequest) -> AsyncGenerator[Chunk, None]:
+        try:
+            stream = await self._open(request)
+        except openai.APIError as exc:
+            raise await self._translate(exc, request.model) from exc
+        try:
+            async for event in stream:
+                chunk = _to_chunk(event)
+                if chunk is not None:
+                    yield chunk
+        except openai.APIConnectionError as exc:
+            if isinstance(exc, openai.APITimeoutError):
+                raise await self._translate(exc, request.model) from exc
+            # The server answered, so it is reachable: it went away while streaming.
+            raise BackendServerError(
+                f"{self.base_url} dropped the connection mid-answer; the server may have crashed",
+                detail=self._scrub(repr(exc)),
+            ) from exc
+        except openai.APIError as exc:
+            raise await self._translate(exc, request.model) from exc
+        finally:
+            await stream.close()
+
+    async def _open(self, request: GenerationRequest) -> Any:
+        common: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "extra_body": dict(request.extra_body) or None,
+        }
+        if request.stop:
+            common["stop"] = list(request.stop)
+        if request.prompt is not None:
+            return await self._client.completions.create(prompt=request.prompt, **common)
+        messages: Any = [dict(m) for m in request.messages]
+        return await self._client.chat.completions.create(messages=messages, **common)
+
+    # -- models and tokens -----------------------------------------------------------------------
+    async def list_models(self) -> list[str]:
+        try:
+            page = await self._client.models.list()
+        except openai.APIError as exc:
+            raise await self._translate(exc, model=None) from exc
+        return [model.id for model in page.data]
+
+    async def tokenize(self, model: str, text: str) -> list[int] | None:
+        """vLLM's /tokenize (at the server root, not under /v1); None wherever it is not offered."""
+        if not self._tokenize_supported:
+            return None
+        try:
+            body = await self._client.post(
+                f"{_server_root(self.base_url)}/tokenize", cast_to=object, body={"model": model, "prompt": text}
+            )
+        except (openai.NotFoundError, openai.PermissionDeniedError):
+            # Hosted APIs have no such route; remember instead of asking on every keystroke.
+            self._tokenize_supported = False
+            return None
+        except openai.APIError as exc:
+            log.debug("tokenize failed: %s", self._scrub(str(exc)))
+            return None
+        tokens = body.get("tokens") if isinstance(body, dict) else None
+        return [int(t) for t in tokens] if isinstance(tokens, list) else None
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    # -- errors ----------------------------------------------------------------------------------
+    async def _translate(self, exc: openai.APIError, model: str | None) -> BackendError:
+        """Turn an SDK exception into one a user can act on; the key never appears in either."""
+        detail = self._scrub(f"{type(exc).__name__}: {exc}")
+        url = self.base_url
+        if isinstance(exc, openai.APITimeoutError):
+            return BackendTimeout(
+                f"{url} did not answer within {self.timeout_s:g} s; the server may be overloaded, "
+                "or raise ghostwriter.backend.timeoutMs",
+                detail=detail,
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            if self.name == "vllm":
+                message = f"Cannot reach the bundled vLLM at {url} — it may have stopped; see the server log"
+            else:
+                message = f"Cannot reach {url} — is the server running? Check ghostwriter.backend.baseUrl"
+            return BackendUnavailable(message, detail=detail)
+        if not isinstance(exc, openai.APIStatusError):
+            # An error event inside an otherwise healthy stream.
+            return BackendServerError(f"{url} failed mid-answer: {self._server_says(exc)}", detail=detail)
+        return await self._translate_status(exc, model, detail)
+
+    async def _translate_status(self, exc: openai.APIStatusError, model: str | None, detail: str) -> BackendError:
+        url, says = self.base_url, self._server_says(exc)
+        if isinstance(exc, openai.AuthenticationError):
+            if not self._secret:
+                return BackendAuthError(
+                    f"{url} needs an API key and none is set; name the variable holding it in "
+                    "ghostwriter.backend.apiKeyEnv",
+                    detail=detail,
+                )
+            return BackendAuthError(f"The endpoint rejected the API key from {self._key_source}", detail=detail)
+        if isinstance(exc, openai.PermissionDeniedError):
+            return BackendAuthError(
+                f"The API key from {self._key_source} may not use model '{model}': {says}", detail=detail
+            )
+        if isinstance(exc, openai.RateLimitError):
+            return BackendRateLimited(f"{url} is rate-limiting requests: {says}", detail=detail)
+        if isinstance(exc, openai.NotFoundError):
+            return BackendBadRequest(await self._not_found_message(model), detail=detail)
+        if exc.status_code >= 500:
+            return BackendServerError(f"{url} failed (HTTP {exc.status_code}): {says}", detail=detail)
+        return BackendBadRequest(f"The endpoint rejected the request: {says}", detail=detail)
+
+    async def _not_found_message(self, model: str | None) -> str:
+        # A 404 is either an unknown model or a wrong base URL; the model list tells them apart.
+        try:
+            available = await self.list_models()
+        except BackendError:
+            return f"{self.base_url} answered 404 Not Found — does the base URL end in /v1?"
+        if model is not None and model not in available:
+            return f"Model '{model}' is not served here; available: {', '.join(available) or 'none'}"
+        return f"{self.base_url} answered 404 Not Found for model '{model}'"
+
+    def _server_says(self, exc: openai.APIError) -> str:
+        body = exc.body
+        if isinstance(body, dict):
+            inner = body.get("error", body)
+            message = inner.get("message") if isinstance(inner, dict) else None
+            if message:
+                return self._scrub(str(message))[:300]
+        return self._scrub(exc.message)[:300]
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def _to_chunk(event: Any) -> Chunk | None:
+    """One SSE event (completion or chat chunk) → Chunk; None for events carrying nothing."""
+    usage = _usage(getattr(event, "usage", None))
+    text, finish = "", None
+    if event.choices:
+        choice = event.choices[0]
+        finish = choice.finish_reason
+        delta = getattr(choice, "delta", None)
+        text = (delta.content if delta is not None else choice.text) or ""
+    if not text and finish is None and usage is None:
+        return None
+    return Chunk(text=text, usage=usage, finish_reason=finish)
+
+
+def _usage(raw: Any) -> Usage | None:
+    if raw is None:
+        return None
+    details = getattr(raw, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    return Usage(
+        prompt_tokens=raw.prompt_tokens or 0,
+        completion_tokens=raw.completion_tokens or 0,
+        cached_tokens=cached or 0,
+    )
+
+
+def _server_root(base_url: str) -> str:
+    return base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
