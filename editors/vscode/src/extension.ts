@@ -1,0 +1,361 @@
+import * as vscode from 'vscode';
+import {
+  ConfigurationParams,
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+
+import { acceptanceCommand, AcceptedCompletion, inlineCompletionMiddleware } from './inline';
+import {
+  CLIENT_SECTION,
+  ClientCommands,
+  DID_ACCEPT_COMPLETION,
+  SERVER_SECTION,
+  ServerCommands,
+  USAGE_NOTIFICATION,
+  UsageSummary,
+} from './protocol';
+import { declaredServerKeys, explicitServerSettings, serverLaunch, subSection } from './settings';
+import { UsageStatusItem } from './status';
+import { ExplainPanel, lastPromptText, ReadOnlyDocuments, showUsageQuickPick } from './views';
+
+/** Languages the server has grammars for (context/languages.py). */
+export const LANGUAGES = [
+  'python',
+  'javascript',
+  'javascriptreact',
+  'typescript',
+  'typescriptreact',
+  'go',
+  'rust',
+  'java',
+] as const;
+
+const RUNNING_CONTEXT = 'ghostwriterClient.running';
+
+class Ghostwriter implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly output = vscode.window.createOutputChannel('Ghostwriter', { log: true });
+  private readonly status: UsageStatusItem;
+  private readonly explainPanel = new ExplainPanel();
+  private readonly documents = new ReadOnlyDocuments();
+  private readonly serverKeys: string[];
+  private readonly disposables: vscode.Disposable[] = [];
+  private starting: Promise<void> | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.serverKeys = declaredServerKeys(context.extension.packageJSON);
+    this.status = new UsageStatusItem(this.statusBarEnabled());
+    this.disposables.push(
+      this.output,
+      this.status,
+      vscode.workspace.registerTextDocumentContentProvider(ReadOnlyDocuments.scheme, this.documents),
+      vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
+      vscode.commands.registerCommand(ClientCommands.explain, () => this.explain()),
+      vscode.commands.registerCommand(ClientCommands.showUsage, () => this.showUsage()),
+      vscode.commands.registerCommand(ClientCommands.resetUsage, () => this.resetUsage()),
+      vscode.commands.registerCommand(ClientCommands.showLastPrompt, () => this.showLastPrompt()),
+      vscode.commands.registerCommand(ClientCommands.restartServer, () => this.restart()),
+      vscode.commands.registerCommand(ClientCommands.showOutput, () => this.output.show(true)),
+      vscode.commands.registerCommand(ClientCommands.didAcceptCompletion, (accepted: AcceptedCompletion) =>
+        this.didAcceptCompletion(accepted),
+      ),
+    );
+  }
+
+  // -- lifecycle ------------------------------------------------------------------------------------
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.status.starting();
+    const launch = serverLaunch();
+    this.output.appendLine(
+      `Starting the server: ${[launch.command, ...launch.args].join(' ')}${launch.cwd ? ` (in ${launch.cwd})` : ''}`,
+    );
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      transport: TransportKind.stdio,
+      options: { cwd: launch.cwd, env: { ...process.env, ...launch.env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGES.flatMap((language) => [
+        { scheme: 'file', language },
+        { scheme: 'untitled', language },
+      ]),
+      outputChannel: this.output,
+      // The `ghostwriter` section as the user set it; see explicitServerSettings for why not defaults.
+      initializationOptions: () => explicitServerSettings(this.serverKeys),
+      initializationFailedHandler: (error) => {
+        this.status.failed(error instanceof Error ? error.message : String(error));
+        return false;
+      },
+      middleware: {
+        workspace: {
+          configuration: (params, token, next) => this.answerConfiguration(params, token, next),
+        },
+        provideInlineCompletionItems: inlineCompletionMiddleware(() => this.client),
+      },
+    };
+    const client = new LanguageClient(CLIENT_SECTION, 'Ghostwriter', serverOptions, clientOptions);
+    this.client = client;
+    client.onDidChangeState((event) => {
+      if (client !== this.client) {
+        return;
+      }
+      const running = event.newState === State.Running;
+      void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, running);
+      if (running) {
+        this.status.running();
+      } else if (event.newState === State.Starting) {
+        this.status.starting();
+      } else {
+        this.status.stopped();
+      }
+    });
+    client.onNotification(USAGE_NOTIFICATION, (summary: UsageSummary) => this.status.update(summary));
+    try {
+      await client.start();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.output.appendLine(`The server failed to start: ${message}`);
+      this.status.failed(message);
+      void vscode.window
+        .showErrorMessage(`Ghostwriter: the language server failed to start (${message}).`, 'Show Output', 'Settings')
+        .then((choice) => {
+          if (choice === 'Show Output') {
+            this.output.show(true);
+          } else if (choice === 'Settings') {
+            void vscode.commands.executeCommand('workbench.action.openSettings', `${CLIENT_SECTION}.server`);
+          }
+        });
+      return;
+    }
+    // Show numbers at once (today's usage persists across sessions) instead of waiting for a request.
+    try {
+      const summary = await this.execute<UsageSummary>(ServerCommands.showUsage);
+      if (summary && typeof summary === 'object') {
+        this.status.update(summary);
+      }
+    } catch {
+      // An older server without the command: the first notification fills the item.
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (error) {
+        this.output.appendLine(`Stopping the server: ${String(error)}`);
+      }
+      try {
+        await client.dispose();
+      } catch {
+        // Already gone.
+      }
+    }
+    void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, false);
+  }
+
+  async restart(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.stop();
+    await this.start();
+  }
+
+  dispose(): void {
+    this.explainPanel.dispose();
+    this.documents.dispose();
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+
+  // -- settings -------------------------------------------------------------------------------------
+
+  private statusBarEnabled(): boolean {
+    return vscode.workspace.getConfiguration(CLIENT_SECTION).get<boolean>('statusBar.enabled', true);
+  }
+
+  private async answerConfiguration(
+    params: ConfigurationParams,
+    token: vscode.CancellationToken,
+    next: (params: ConfigurationParams, token: vscode.CancellationToken) => unknown,
+  ): Promise<unknown[]> {
+    const ours = (section: string | undefined) =>
+      section === undefined || section === SERVER_SECTION || section.startsWith(`${SERVER_SECTION}.`);
+    const others = params.items.filter((item) => !ours(item.section));
+    let answered: unknown[] = [];
+    if (others.length > 0) {
+      const result = await next({ items: others }, token);
+      answered = Array.isArray(result) ? result : others.map(() => null);
+    }
+    return params.items.map((item) => {
+      if (!ours(item.section)) {
+        return answered.shift() ?? null;
+      }
+      const scope = item.scopeUri ? this.client?.protocol2CodeConverter.asUri(item.scopeUri) : undefined;
+      const settings = explicitServerSettings(this.serverKeys, scope);
+      return item.section === undefined ? { [SERVER_SECTION]: settings } : subSection(settings, item.section);
+    });
+  }
+
+  private async onConfigurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
+    if (event.affectsConfiguration(`${CLIENT_SECTION}.statusBar`)) {
+      this.status.setEnabled(this.statusBarEnabled());
+    }
+    if (event.affectsConfiguration(`${CLIENT_SECTION}.server`)) {
+      this.output.appendLine('Server launch settings changed; restarting the server.');
+      await this.restart();
+      return;
+    }
+    if (event.affectsConfiguration(SERVER_SECTION) && this.client?.isRunning()) {
+      await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { [SERVER_SECTION]: explicitServerSettings(this.serverKeys) },
+      });
+    }
+  }
+
+  // -- commands -------------------------------------------------------------------------------------
+
+  private async runningClient(): Promise<LanguageClient | undefined> {
+    await this.starting?.catch(() => undefined);
+    if (this.client?.isRunning()) {
+      return this.client;
+    }
+    const choice = await vscode.window.showWarningMessage(
+      'Ghostwriter: the language server is not running.',
+      'Restart Server',
+      'Show Output',
+    );
+    if (choice === 'Restart Server') {
+      await this.restart();
+      return this.client?.isRunning() ? this.client : undefined;
+    }
+    if (choice === 'Show Output') {
+      this.output.show(true);
+    }
+    return undefined;
+  }
+
+  private async execute<T>(command: string, args: unknown[] = []): Promise<T | undefined> {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      return undefined;
+    }
+    return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
+  }
+
+  private async explain(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('Ghostwriter: open a file and put the cursor on the code to explain.');
+      return;
+    }
+    const client = await this.runningClient();
+    if (!client) {
+      return;
+    }
+    const position = editor.selection.active;
+    const uri = client.code2ProtocolConverter.asUri(editor.document.uri);
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Ghostwriter: explaining…' },
+      () =>
+        this.execute<unknown>(ServerCommands.explain, [uri, { line: position.line, character: position.character }]),
+    );
+    const markdown =
+      typeof result === 'string' ? result : ((result as { value?: string } | undefined)?.value ?? '');
+    if (!markdown) {
+      void vscode.window.showInformationMessage('Ghostwriter: nothing to explain here.');
+      return;
+    }
+    const word = editor.document.getWordRangeAtPosition(position);
+    const subject = word ? editor.document.getText(word) : `line ${position.line + 1}`;
+    await this.explainPanel.show(`${subject} — ${vscode.workspace.asRelativePath(editor.document.uri)}`, markdown);
+  }
+
+  private async fetchUsage(): Promise<UsageSummary | undefined> {
+    const client = await this.runningClient();
+    if (!client) {
+      return this.status.lastUsage;
+    }
+    const summary = await this.execute<UsageSummary>(ServerCommands.showUsage);
+    if (summary && typeof summary === 'object') {
+      this.status.update(summary);
+      return summary;
+    }
+    return this.status.lastUsage;
+  }
+
+  private async showUsage(): Promise<void> {
+    const summary = await this.fetchUsage();
+    if (!summary) {
+      return;
+    }
+    this.output.appendLine(`Usage: ${JSON.stringify(summary)}`);
+    await showUsageQuickPick(summary);
+  }
+
+  private async resetUsage(): Promise<void> {
+    if (!(await this.runningClient())) {
+      return;
+    }
+    const summary = await this.execute<UsageSummary>(ServerCommands.resetUsage);
+    if (summary && typeof summary === 'object') {
+      this.status.update(summary);
+    }
+    void vscode.window.showInformationMessage('Ghostwriter: session usage reset.');
+  }
+
+  private async showLastPrompt(): Promise<void> {
+    if (!(await this.runningClient())) {
+      return;
+    }
+    const text = lastPromptText(await this.execute<unknown>(ServerCommands.showLastPrompt));
+    if (text === undefined) {
+      void vscode.window.showInformationMessage('Ghostwriter: no prompt has been sent yet.');
+      return;
+    }
+    await this.documents.open('last-prompt.txt', text);
+  }
+
+  private async didAcceptCompletion(accepted: AcceptedCompletion): Promise<void> {
+    const client = this.client;
+    if (client?.isRunning() && accepted?.itemId !== undefined) {
+      await client.sendNotification(DID_ACCEPT_COMPLETION, {
+        uri: accepted.uri,
+        itemId: accepted.itemId,
+        acceptedLength: accepted.acceptedLength,
+      });
+    }
+    const original = accepted?.command;
+    if (original && original.command !== acceptanceCommand) {
+      await vscode.commands.executeCommand(original.command, ...(original.arguments ?? []));
+    }
+  }
+}
+
+let instance: Ghostwriter | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  instance = new Ghostwriter(context);
+  context.subscriptions.push(instance);
+  await instance.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await instance?.stop();
+  instance = undefined;
+}
