@@ -20,6 +20,11 @@ import pytest
 from lsp_server import protocol
 from lsp_server.schema import flat_properties
 
+# Every command id the server defines (ALL_COMMANDS plus ones it attaches to items, if any).
+SERVER_COMMANDS = {value for name, value in vars(protocol).items() if name.startswith("CMD_")} | set(
+    protocol.ALL_COMMANDS
+)
+
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "editors" / "vscode"
 PACKAGE_JSON = EXTENSION / "package.json"
@@ -120,7 +125,13 @@ def test_client_settings_live_outside_the_server_section(package: dict, protocol
 
 
 def test_protocol_names_match_the_server(protocol_ts: str) -> None:
-    assert set(_ts_object(protocol_ts, "ServerCommands").values()) == set(protocol.ALL_COMMANDS)
+    mirrored = _ts_object(protocol_ts, "ServerCommands")
+    assert set(mirrored.values()) <= SERVER_COMMANDS, "src/protocol.ts names a command the server does not have"
+    # The commands the extension calls.
+    assert mirrored["explain"] == protocol.CMD_EXPLAIN
+    assert mirrored["showUsage"] == protocol.CMD_SHOW_USAGE
+    assert mirrored["resetUsage"] == protocol.CMD_RESET_USAGE
+    assert mirrored["showLastPrompt"] == protocol.CMD_SHOW_LAST_PROMPT
     assert _ts_const(protocol_ts, "USAGE_NOTIFICATION") == protocol.USAGE_NOTIFICATION
     assert _ts_const(protocol_ts, "DID_SHOW_COMPLETION") == protocol.DID_SHOW_COMPLETION
     assert _ts_const(protocol_ts, "DID_ACCEPT_COMPLETION") == protocol.DID_ACCEPT_COMPLETION
@@ -132,7 +143,7 @@ def test_contributed_commands_are_known(package: dict, protocol_ts: str, extensi
     contributed = [command["command"] for command in package["contributes"]["commands"]]
     assert len(contributed) == len(set(contributed)), "duplicate command ids"
     for command in contributed:
-        assert command in registered or command in protocol.ALL_COMMANDS, f"{command} is neither local nor served"
+        assert command in registered or command in SERVER_COMMANDS, f"{command} is neither local nor served"
     # The UI commands the brief asks for, all local wrappers around the server's commands.
     for name in ("explain", "showUsage", "resetUsage", "showLastPrompt", "restartServer"):
         assert client_commands[name] in contributed
@@ -143,7 +154,7 @@ def test_contributed_commands_are_known(package: dict, protocol_ts: str, extensi
 def test_local_commands_never_shadow_server_commands(protocol_ts: str) -> None:
     # The language client registers each command the server advertises under its own id.
     local = set(_ts_object(protocol_ts, "ClientCommands").values())
-    assert not local & set(protocol.ALL_COMMANDS)
+    assert not local & SERVER_COMMANDS
     assert all(command.startswith(f"{_ts_const(protocol_ts, 'CLIENT_SECTION')}.") for command in local)
 
 

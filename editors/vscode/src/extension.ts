@@ -10,7 +10,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 
-import { acceptanceCommand, AcceptedCompletion, inlineCompletionMiddleware } from './inline';
+import { AcceptedCompletion, inlineCompletionMiddleware } from './inline';
 import {
   CLIENT_SECTION,
   ClientCommands,
@@ -339,10 +339,6 @@ class Ghostwriter implements vscode.Disposable {
         itemId: accepted.itemId,
         acceptedLength: accepted.acceptedLength,
       });
-    }
-    const original = accepted?.command;
-    if (original && original.command !== acceptanceCommand) {
-      await vscode.commands.executeCommand(original.command, ...(original.arguments ?? []));
     }
   }
 }

@@ -8,10 +8,8 @@ export const acceptanceCommand = ClientCommands.didAcceptCompletion;
 /** The argument of the acceptance command attached to every inline completion item. */
 export interface AcceptedCompletion {
   uri: string;
-  itemId: string | number | undefined;
+  itemId: string | number;
   acceptedLength: number;
-  /** The command the server attached to the item, run after reporting the acceptance. */
-  command?: vscode.Command;
 }
 
 type ItemId = string | number;
@@ -27,10 +25,13 @@ type ProvideInlineCompletionItems = (
 ) => vscode.ProviderResult<vscode.InlineCompletionItem[] | vscode.InlineCompletionList>;
 
 /**
- * The server names each item (`itemId`) in the arguments of the item's command. VS Code runs an
- * item's command when the user accepts the item, so the extension wraps that command: it reports
- * `ghostwriter/didAcceptCompletion` and then runs the server's own command, if any. Items the
- * provider returns for a request that was not superseded are reported as shown.
+ * Acceptance statistics for inline completions.
+ *
+ * The server names each item (`itemId`) in the arguments of the item's command, which VS Code
+ * runs when the user accepts the item. When the server attached a command it counts the
+ * acceptance itself; an item without a command gets one that sends
+ * `ghostwriter/didAcceptCompletion`. Items returned for a request that was not superseded are
+ * reported once with `ghostwriter/didShowCompletion`.
  */
 export function inlineCompletionMiddleware(getClient: () => LanguageClient | undefined) {
   return async (
@@ -48,17 +49,15 @@ export function inlineCompletionMiddleware(getClient: () => LanguageClient | und
     const items = Array.isArray(result) ? result : result.items;
     const uri = client ? client.code2ProtocolConverter.asUri(document.uri) : document.uri.toString();
     let shown: ItemId | undefined;
-    for (const item of items) {
-      const itemId = itemIdOf(item);
+    items.forEach((item, index) => {
+      const itemId = itemIdOf(item) ?? `${document.version}:${position.line}:${position.character}:${index}`;
       shown ??= itemId;
-      const accepted: AcceptedCompletion = {
-        uri,
-        itemId,
-        acceptedLength: insertedLength(item),
-        command: item.command,
-      };
+      if (item.command) {
+        return; // the server's own command reports the acceptance
+      }
+      const accepted: AcceptedCompletion = { uri, itemId, acceptedLength: insertedLength(item) };
       item.command = { command: acceptanceCommand, title: 'Accept Ghostwriter completion', arguments: [accepted] };
-    }
+    });
     if (shown !== undefined && client?.isRunning()) {
       void client.sendNotification(DID_SHOW_COMPLETION, { uri, itemId: shown });
     }
@@ -66,14 +65,19 @@ export function inlineCompletionMiddleware(getClient: () => LanguageClient | und
   };
 }
 
+/** `{itemId}` anywhere in the command's arguments, or the positional form `[uri, itemId, length]`. */
 function itemIdOf(item: vscode.InlineCompletionItem): ItemId | undefined {
-  for (const arg of item.command?.arguments ?? []) {
+  const args = item.command?.arguments ?? [];
+  for (const arg of args) {
     if (arg && typeof arg === 'object') {
       const candidate = (arg as { itemId?: unknown }).itemId;
       if (typeof candidate === 'string' || typeof candidate === 'number') {
         return candidate;
       }
     }
+  }
+  if (args.length >= 2 && typeof args[0] === 'string' && typeof args[1] === 'string') {
+    return args[1];
   }
   return undefined;
 }

@@ -19,6 +19,8 @@ export const ServerCommands = {
   acceptDiff: 'ghostwriter.acceptDiff',
   rejectDiff: 'ghostwriter.rejectDiff',
   completionStats: 'ghostwriter.completionStats',
+  /** Attached by the server to inline completion items; VS Code runs it on acceptance. */
+  completionAccepted: 'ghostwriter.completionAccepted',
 } as const;
 
 /**
