@@ -1,0 +1,174 @@
+"""Pure post-processing of raw model output into the text to insert at the cursor.
+
+Each step is a small function with its own table test; ``postprocess`` runs them in order and
+returns None when nothing worth showing is left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from context.fim import FimTemplate, strip_template_tokens
+from context.overlap import balance_brackets, remove_suffix_overlap
+from context.syntax_check import rejects_syntax
+
+__all__ = [
+    "PostprocessContext", "balance_brackets", "detect_indent_unit", "drop_repetitive_lines",
+    "fix_indentation", "postprocess", "rejects_syntax", "remove_suffix_overlap", "stop_at_block_end",
+    "strip_code_fences", "strip_think_blocks", "truncate_single_line",
+]
+
+FENCE = re.compile(r"^[ \t]*```[\w.+-]*[ \t]*\n(.*?)(?:\n[ \t]*```[ \t]*(?:\n|\Z)|\Z)", re.DOTALL | re.MULTILINE)
+THINK = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
+TAB_WIDTH = 4
+BRACE_CLOSER_LINE = re.compile(r"^[)\]}]+[;,)]*$")
+MAX_REPEAT_PERIOD = 4
+MIN_REPEATS = 3
+
+
+def strip_code_fences(text: str) -> str:
+    """Chat models wrap code in Markdown fences; keep the first fenced body."""
+    match = FENCE.search(text)
+    return match.group(1) if match else text
+
+
+def strip_think_blocks(text: str) -> str:
+    """Drop reasoning: whole ``<think>`` blocks, an unterminated one, or text before a bare ``</think>``."""
+    text = THINK.sub("", text)
+    if "</think>" in text:
+        text = text.split("</think>", 1)[1].lstrip("\n")
+    if text.lstrip().startswith("<think>"):
+        return ""
+    return text
+
+
+def truncate_single_line(completion: str) -> str:
+    return completion.split("\n", 1)[0].rstrip("\r")
+
+
+def _width(whitespace: str) -> int:
+    return len(whitespace.expandtabs(TAB_WIDTH))
+
+
+def _leading(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def detect_indent_unit(document: str) -> str:
+    """Tab when tab-indented lines dominate; else 2 spaces when many lines sit at 2 mod 4, else 4."""
+    tabs = 0
+    widths: list[int] = []
+    for line in document.split("\n")[:2000]:
+        lead = _leading(line)
+        if lead and line.strip():
+            if lead.startswith("\t"):
+                tabs += 1
+            else:
+                widths.append(len(lead))
+    if tabs > len(widths):
+        return "\t"
+    two_space = sum(1 for width in widths if width % 4 == 2)
+    return "  " if widths and two_space * 5 >= len(widths) else "    "
+
+
+def _reindent(line: str, indent_unit: str, source_step: int) -> str:
+    lead = _leading(line)
+    if not lead or not line.strip():
+        return line
+    width = _width(lead)
+    if indent_unit == "\t":
+        levels, extra = divmod(width, source_step)
+        return "\t" * levels + " " * extra + line[len(lead) :]
+    unit = len(indent_unit)
+    if width % unit in (1, unit - 1) and unit > 1:
+        width = (width + unit // 2) // unit * unit  # off by one column: snap to the grid
+    return " " * width + line[len(lead) :]
+
+
+def fix_indentation(completion: str, cursor_line_prefix: str, indent_unit: str) -> str:
+    """Match the document's tabs/spaces, snap off-by-one indents, and keep the first line relative.
+
+    The first line is inserted at the cursor column, so when the cursor already sits at the
+    indentation and the model repeats it, the repeat is removed.
+    """
+    lines = completion.split("\n")
+    first = lines[0]
+    if cursor_line_prefix and not cursor_line_prefix.strip():
+        if _width(_leading(first)) == _width(cursor_line_prefix):
+            first = first.lstrip(" \t")
+    # Models write space indents in steps of 4 far more often than any other width.
+    return "\n".join([first] + [_reindent(line, indent_unit, TAB_WIDTH) for line in lines[1:]])
+
+
+def stop_at_block_end(completion: str, base_indent: str, language_id: str | None) -> str:
+    """Keep lines 2+ while they stay inside the cursor's block; a lone closer line ends it (kept)."""
+    base = _width(base_indent)
+    lines = completion.split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() and _width(_leading(line)) < base:
+            if language_id != "python" and BRACE_CLOSER_LINE.match(line.strip()):
+                kept.append(line)
+            break
+        kept.append(line)
+    return "\n".join(kept).rstrip()
+
+
+def _repeat_start(lines: list[str]) -> tuple[int, int] | None:
+    """(start, period) of the first block of 1..4 non-blank lines repeated 3+ times in a row."""
+    for start in range(len(lines)):
+        for period in range(1, MAX_REPEAT_PERIOD + 1):
+            block = lines[start : start + period]
+            if len(block) < period or not any(line.strip() for line in block):
+                continue
+            span = block * MIN_REPEATS
+            if lines[start : start + period * MIN_REPEATS] == span:
+                return start, period
+    return None
+
+
+def drop_repetitive_lines(completion: str, prefix: str = "") -> str:
+    """Collapse runaway repetition to one copy; return "" when the completion rewrites the line above."""
+    lines = completion.split("\n")
+    found = _repeat_start(lines)
+    if found is not None:
+        start, period = found
+        lines = lines[: start + period]
+    prefix_lines = prefix.split("\n")
+    cursor_line, above = prefix_lines[-1], [line for line in prefix_lines[:-1] if line.strip()]
+    first = next((line for line in lines if line.strip()), "")
+    if not cursor_line.strip() and above and first.strip() == above[-1].strip():
+        return ""
+    return "\n".join(lines).rstrip()
+
+
+@dataclass(frozen=True)
+class PostprocessContext:
+    document: str
+    offset: int
+    language_id: str | None = None
+    template: FimTemplate | None = None
+    multiline: bool = True
+    indent_unit: str | None = None  # None: detected from the document
+    check_syntax: bool = True
+
+
+def postprocess(raw: str, ctx: PostprocessContext) -> str | None:
+    text = strip_template_tokens(raw, ctx.template) if ctx.template else raw
+    text = strip_code_fences(strip_think_blocks(text)).replace("\r\n", "\n")
+    if not ctx.multiline:
+        text = truncate_single_line(text)
+    prefix, suffix = ctx.document[: ctx.offset], ctx.document[ctx.offset :]
+    cursor_line_prefix = prefix[prefix.rfind("\n") + 1 :]
+    unit = ctx.indent_unit or detect_indent_unit(ctx.document)
+    text = fix_indentation(text, cursor_line_prefix, unit)
+    text = drop_repetitive_lines(text, prefix[-4000:])
+    text = stop_at_block_end(text, _leading(cursor_line_prefix), ctx.language_id)
+    text = remove_suffix_overlap(text, suffix, cursor_line_prefix)
+    text = balance_brackets(text, cursor_line_prefix, suffix).rstrip()
+    if not text.strip():
+        return None
+    if ctx.check_syntax and ctx.language_id and rejects_syntax(ctx.document, ctx.offset, text, ctx.language_id):
+        return None
+    return text

@@ -1,0 +1,250 @@
+"""Budgeted FIM prompt assembly, ordered from most to least stable.
+
+vLLM's automatic prefix caching reuses the KV cache of the longest common token prefix between
+consecutive requests, so the layout puts what changes least first: repo header and context
+snippets (in a deterministic order), then the file prefix, whose window start is snapped to a
+multiple of ``snap_lines`` lines so that typing on the cursor line only appends to the prompt.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from context.fim import FimTemplate, PromptParts, render_with_offsets
+from context.tokens import LineCountCache, TokenCounter, truncate_to_tokens
+
+SNAP_LINES = 16
+CURSOR_LINE_RESERVE = 64  # tokens; a typical line is 10-30
+KIND_ORDER = {"definition": 0, "import": 1, "similar": 2}
+
+
+class SnippetLike(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def kind(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class BudgetSplit:
+    """Shares of the token budget; what context and suffix leave unused goes to the prefix."""
+
+    context: float = 0.15
+    prefix: float = 0.60
+    suffix: float = 0.25
+
+
+@dataclass(frozen=True)
+class PromptInputs:
+    language_id: str | None
+    path: str
+    text: str
+    offset: int
+    repo_name: str = ""
+    scope_range: tuple[int, int] | None = None  # str offsets of the enclosing scope
+    imports: str = ""
+    definitions: Sequence[SnippetLike] = ()
+    similar: Sequence[SnippetLike] = ()
+
+
+@dataclass(frozen=True)
+class BuiltPrompt:
+    text: str
+    prefix_used: str
+    suffix_used: str
+    stable_prefix_len: int  # chars of text before the volatile cursor window
+    sections: list[tuple[str, int]] = field(default_factory=list)  # (name, tokens), prompt order
+
+
+_LINE_CACHES: weakref.WeakKeyDictionary[TokenCounter, LineCountCache] = weakref.WeakKeyDictionary()
+
+
+def _line_counts(counter: TokenCounter) -> LineCountCache:
+    """One per-line count cache per counter, living as long as the counter does."""
+    cache = _LINE_CACHES.get(counter)
+    if cache is None:
+        cache = _LINE_CACHES.setdefault(counter, LineCountCache(counter))
+    return cache
+
+
+def _snippet_cost(snippet: SnippetLike, lines: LineCountCache) -> int:
+    return sum(lines.count(line) for line in snippet.text.splitlines(keepends=True)) + lines.count(snippet.path) + 2
+
+
+def select_snippets(inputs: PromptInputs, budget: int, lines: LineCountCache) -> list[SnippetLike]:
+    """Pick by score within the budget, then order deterministically (kind, path, input order).
+
+    Rendering order must not follow the scores: scores move on every keystroke, and a reordered
+    context invalidates the backend's prefix cache for everything after it.
+    """
+    seen: set[tuple[str, str]] = set()
+    nearby = inputs.text[max(0, inputs.offset - 20_000) : inputs.offset + 8_000]
+    candidates: list[SnippetLike] = []
+    for snippet in [*inputs.definitions, *inputs.similar]:
+        key = (snippet.path, snippet.text)
+        if key in seen or not snippet.text.strip():
+            continue
+        seen.add(key)
+        if snippet.path == inputs.path and snippet.text.strip() in nearby:
+            continue  # already visible in the file window
+        candidates.append(snippet)
+    chosen: list[SnippetLike] = []
+    spent = 0
+    for snippet in sorted(candidates, key=lambda s: -s.score):
+        cost = _snippet_cost(snippet, lines)
+        if spent + cost <= budget:
+            chosen.append(snippet)
+            spent += cost
+    position = {id(s): i for i, s in enumerate(candidates)}
+    return sorted(chosen, key=lambda s: (KIND_ORDER.get(s.kind, 9), s.path, position[id(s)]))
+
+
+def take_suffix(text: str, offset: int, budget: int, lines: LineCountCache) -> tuple[str, int]:
+    """Whole lines after the cursor while they fit, and their tokens."""
+    end = offset
+    spent = 0
+    while end < len(text):
+        newline = text.find("\n", end)
+        line_end = len(text) if newline == -1 else newline + 1
+        cost = lines.count(text[end:line_end])
+        if spent + cost > budget:
+            if end == offset:  # the rest of the cursor line alone is too long
+                cut = truncate_to_tokens(text[offset:line_end], budget, lines.counter, keep="start")
+                return cut, lines.count(cut)
+            break
+        spent += cost
+        end = line_end
+    return text[offset:end], spent
+
+
+def _line_starts_back(text: str, line_start: int, budget: int, lines: LineCountCache) -> list[tuple[int, int]]:
+    """(start offset, cumulative tokens) of whole lines above the cursor line, nearest first."""
+    result: list[tuple[int, int]] = []
+    spent = 0
+    end = line_start
+    while end > 0 and spent <= budget:
+        start = text.rfind("\n", 0, end - 1) + 1
+        spent += lines.count(text[start:end])
+        result.append((start, spent))
+        end = start
+    return result
+
+
+@dataclass(frozen=True)
+class PrefixWindow:
+    head: str  # imports / scope header shown when the window does not reach them
+    body: str  # whole lines from the (snapped) window start up to the cursor line
+    cursor_head: str  # the cursor line up to the cursor: the volatile part
+    tokens: int = 0  # of body + cursor_head
+
+    @property
+    def text(self) -> str:
+        return self.head + self.body + self.cursor_head
+
+
+def _pick_start(starts: list[tuple[int, int]], budget: int, cursor_line_no: int, snap: int) -> int:
+    """Offset where the window begins: the earliest fitting line, snapped down the file to a multiple."""
+    fitting = [i for i, (_, spent) in enumerate(starts) if spent <= budget]
+    if not fitting:
+        return -1
+    earliest_line = cursor_line_no - (fitting[-1] + 1)
+    snapped = -(-earliest_line // snap) * snap if snap > 1 else earliest_line
+    back = cursor_line_no - snapped
+    return starts[back - 1][0] if back > 0 else -1
+
+
+def _ensure_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def _scope_header(inputs: PromptInputs, window_start: int) -> str:
+    if inputs.scope_range is None or inputs.scope_range[0] >= window_start:
+        return ""
+    start = inputs.text.rfind("\n", 0, inputs.scope_range[0]) + 1
+    end = inputs.text.find("\n", start)
+    return _ensure_newline(inputs.text[start : len(inputs.text) if end == -1 else end])
+
+
+def _head_for(inputs: PromptInputs, window_start: int, line_start: int) -> str:
+    """Imports and the enclosing scope's first line, when the window no longer shows them."""
+    if window_start == 0:
+        return ""
+    imports = inputs.imports.strip()
+    shown = inputs.text[window_start:line_start]
+    head = _ensure_newline(inputs.imports) if imports and imports not in shown else ""
+    return head + _scope_header(inputs, window_start)
+
+
+def take_prefix(inputs: PromptInputs, budget: int, lines: LineCountCache, snap: int) -> PrefixWindow:
+    text, offset = inputs.text, inputs.offset
+    line_start = text.rfind("\n", 0, offset) + 1
+    cursor_head = text[line_start:offset]
+    head_cost = lines.count(cursor_head)
+    if head_cost > budget:
+        cut = truncate_to_tokens(cursor_head, budget, lines.counter, keep="end")
+        return PrefixWindow("", "", cut, lines.count(cut))
+    # Reserve room for the cursor line to grow, so typing does not shift the window start.
+    budget -= max(head_cost, min(CURSOR_LINE_RESERVE, budget // 8))
+    starts = _line_starts_back(text, line_start, budget, lines)
+    if starts and starts[-1][0] == 0 and starts[-1][1] <= budget:
+        return PrefixWindow("", text[:line_start], cursor_head, head_cost + starts[-1][1])  # all fits
+    cursor_line_no = text.count("\n", 0, line_start)
+    start = _pick_start(starts, budget, cursor_line_no, snap)
+    head = _head_for(inputs, line_start if start < 0 else start, line_start)
+    head_tokens = lines.count(head)
+    if head_tokens > budget // 2:
+        head = ""  # nearby lines are worth more than a long import block
+    elif head:
+        # Moving the start later only hides more, so the head computed above stays needed.
+        start = _pick_start(starts, budget - head_tokens, cursor_line_no, snap)
+    window_start = line_start if start < 0 else start
+    body_cost = _spent_from(starts, window_start)
+    return PrefixWindow(head, text[window_start:line_start], cursor_head, head_cost + body_cost)
+
+
+def _spent_from(starts: list[tuple[int, int]], window_start: int) -> int:
+    for start, spent in starts:
+        if start == window_start:
+            return spent
+    return 0
+
+
+def build_fim_prompt(
+    inputs: PromptInputs,
+    template: FimTemplate,
+    counter: TokenCounter,
+    budget_tokens: int,
+    split: BudgetSplit = BudgetSplit(),
+    snap_lines: int = SNAP_LINES,
+) -> BuiltPrompt:
+    lines = _line_counts(counter)
+    snippets = select_snippets(inputs, int(budget_tokens * split.context), lines)
+    base = PromptParts("", "", inputs.path, inputs.repo_name, (), inputs.language_id)
+    template_tokens = counter.count(render_with_offsets(template, base).text)
+    with_context = PromptParts(
+        "", "", inputs.path, inputs.repo_name, [(s.path, s.text) for s in snippets], inputs.language_id
+    )
+    context_tokens = counter.count(render_with_offsets(template, with_context).text) - template_tokens
+    suffix, suffix_tokens = take_suffix(inputs.text, inputs.offset, int(budget_tokens * split.suffix), lines)
+    prefix_budget = budget_tokens - template_tokens - context_tokens - suffix_tokens
+    window = take_prefix(inputs, max(prefix_budget, 0), lines, snap_lines)
+    parts = PromptParts(
+        window.text, suffix, inputs.path, inputs.repo_name, with_context.snippets, inputs.language_id
+    )
+    rendered = render_with_offsets(template, parts)
+    stable = rendered.prefix_start + len(window.head) + len(window.body)
+    sections = [
+        ("template", template_tokens),
+        ("context", context_tokens),
+        ("head", lines.count(window.head)),
+        ("prefix", window.tokens),
+        ("suffix", suffix_tokens),
+    ]
+    return BuiltPrompt(rendered.text, window.text, suffix, stable, sections)

@@ -1,0 +1,56 @@
+"""Reject completions that make the file parse worse around the insertion point.
+
+The document may already contain errors (it is being edited), so the test is relative: count
+ERROR and MISSING nodes near the cursor before and after inserting the completion.
+"""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from context.languages import normalise_language_id, parser_for
+
+REGION_LINES = 20  # lines around the insertion that are compared
+
+
+def _count_errors(node: tree_sitter.Node, first_row: int, last_row: int) -> int:
+    """ERROR/MISSING nodes overlapping the rows, visiting only subtrees that contain errors."""
+    if node.end_point.row < first_row or node.start_point.row > last_row:
+        return 0
+    if node.is_missing:
+        return 1
+    if not node.has_error:
+        return 0
+    own = 1 if node.is_error else 0
+    return own + sum(_count_errors(child, first_row, last_row) for child in node.children)
+
+
+def _error_inside(node: tree_sitter.Node, start_byte: int, end_byte: int) -> bool:
+    """An ERROR node lying wholly inside the inserted bytes: the garbage is the completion's own."""
+    if node.end_byte <= start_byte or node.start_byte >= end_byte or not node.has_error:
+        return False
+    if node.is_error and node.start_byte >= start_byte and node.end_byte <= end_byte:
+        return True
+    return any(_error_inside(child, start_byte, end_byte) for child in node.children)
+
+
+def rejects_syntax(document_text: str, offset: int, completion: str, language_id: str | None) -> bool:
+    """True when the completion makes the code near the cursor parse worse.
+
+    Worse means more ERROR/MISSING nodes in the region than before, or, since a half-typed line
+    is often already an error, an ERROR node made only of the completion's own text.
+    """
+    parser = parser_for(normalise_language_id(language_id))
+    if parser is None or not completion.strip():
+        return False
+    row = document_text.count("\n", 0, offset)
+    added_rows = completion.count("\n")
+    before_tree = parser.parse(document_text.encode("utf-8"))
+    before = _count_errors(before_tree.root_node, row - REGION_LINES, row + REGION_LINES)
+    combined = document_text[:offset] + completion + document_text[offset:]
+    after_tree = parser.parse(combined.encode("utf-8"))
+    after = _count_errors(after_tree.root_node, row - REGION_LINES, row + added_rows + REGION_LINES)
+    if after > before:
+        return True
+    start_byte = len(document_text[:offset].encode("utf-8"))
+    return _error_inside(after_tree.root_node, start_byte, start_byte + len(completion.encode("utf-8")))
