@@ -149,8 +149,9 @@ def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list
         "inline": inline,
         "hover": {"cursor": HOVER_CURSOR, "rules": [{"endpoint": "chat", "reply": EXPLANATION}]},
         "code_action": CODE_ACTION,
-        "timeout_ms": 10000,
-        "overall_timeout_ms": 50000,
+        "timeout_ms": 15000,
+        "start_timeout_ms": 30000,
+        "overall_timeout_ms": 100000,
         "lsp_log_level": "INFO",
     }
     config_path = tmp / "driver.json"
@@ -171,7 +172,7 @@ def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list
     command = [nvim, "--headless", "--clean", "-i", "NONE", "-n",
                "--cmd", f"set runtimepath^={PLUGIN}", "-c", f"luafile {DRIVER}"]
     completed = subprocess.run(
-        command, cwd=workspace, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+        command, cwd=workspace, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
     )
     (artifacts / "nvim.out").write_text(completed.stdout + "\n--- stderr ---\n" + completed.stderr)
     results_path = artifacts / "results.json"
@@ -243,10 +244,13 @@ def virtual(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactor
 
 
 def human(n: float) -> str:
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= limit:
-            return f"{n / limit:.1f}".removesuffix(".0") + suffix
-    return str(int(n + 0.5))
+    value, suffixes = float(n), ["", "k", "M", "G"]
+    i = 0
+    while abs(value) >= 999.95 and i < len(suffixes) - 1:
+        value, i = value / 1000, i + 1
+    if i == 0:
+        return str(int(n + 0.5))
+    return f"{value:.1f}".removesuffix(".0") + suffixes[i]
 
 
 def money(cost: float) -> str:
@@ -257,6 +261,50 @@ def money(cost: float) -> str:
     if abs(cost) < 1:
         return f"${cost:.3f}"
     return f"${cost:.2f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests: the plugin's pure helpers (no server)
+
+
+@pytest.fixture(scope="module")
+def units(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("units") / "units.json"
+    script = Path(__file__).parent / "nvim" / "units.lua"
+    subprocess.run([nvim, "--headless", "--clean", "-i", "NONE", "-n", "--cmd", f"set runtimepath^={PLUGIN}",
+                    "-l", str(script), str(out)], check=True, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def test_statusline_formatting(units: dict[str, Any]) -> None:
+    assert units["human"] == [human(n) for n in (0, 950, 1000, 1234, 999999, 2500000, 3e9)]
+    assert units["human"] == ["0", "950", "1k", "1.2k", "1M", "2.5M", "3G"]
+    assert units["money"] == ["$0", "$0.0012", "$0.500", "$12.30", "€0.020", "1.50 CHF"]
+    assert units["ready"] == "GW 1.2k tok · 3 hits · $0.0012"
+    assert units["one_hit"] == "GW 1.2k tok · 1 hit · $0.0012"
+    assert units["busy"] == "GW 1.2k tok · 3 hits · $0.0012 · busy"
+    assert units["paused"] == "GW paused: daily budget of $1.00 reached · 1.2k tok · 3 hits · $0.0012"
+    assert units["error"] == "GW error: backend unreachable · 1.2k tok · 3 hits · $0.0012"
+    assert units["no_usage"] == "GW"
+    assert units["component"] == ""  # no server running: nothing in the statusline
+
+
+def test_partial_accept_and_item_helpers(units: dict[str, Any]) -> None:
+    assert units["first_word"] == ["result", " =", "(", "\n    return", "   "]
+    assert units["first_line"] == ["a + b", "\n    return 1", "tail"]
+    assert units["snippet"] == "print(value) $HOME "
+    assert units["item_id"] == ["gw-7", "direct", None]
+
+
+def test_usage_summary_lines(units: dict[str, Any]) -> None:
+    assert units["usage_lines"] == [
+        "Ghostwriter usage",
+        "Session: 4 requests · 1k prompt tok (400 cached) · 234 completion tok · 3 cache hits · $0.0012",
+        "Today:   9 requests · 1k prompt tok (400 cached) · 234 completion tok · 3 cache hits · $0.0012",
+        "Last:    completion via m · 300+12 tok · 85 ms · $0.0004",
+        "Budget:  dailyLimit=1 exceeded=false unit=money",
+        "State:   ready",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ end
 
 local cfg = vim.json.decode(read_file(assert(os.getenv('GW_DRIVER_CONFIG'), 'GW_DRIVER_CONFIG unset')))
 local TIMEOUT = cfg.timeout_ms or 10000
+-- Starting the server (a Python process) is the slowest thing here, especially on a loaded machine.
+local START_TIMEOUT = cfg.start_timeout_ms or 30000
 
 local results = {
   nvim = tostring(vim.version()),
@@ -48,7 +50,7 @@ end
 vim.defer_fn(function()
   results.watchdog = true
   finish()
-end, cfg.overall_timeout_ms or 45000)
+end, cfg.overall_timeout_ms or 100000)
 
 -- -----------------------------------------------------------------------------------------------
 -- Coroutine helpers
@@ -215,7 +217,7 @@ function steps.attach(r)
   client = wait_until(function()
     local c = vim.lsp.get_clients({ bufnr = bufnr, name = 'ghostwriter' })[1]
     return c and c.initialized and c
-  end, TIMEOUT, 'the ghostwriter client to attach')
+  end, START_TIMEOUT, 'the ghostwriter client to attach')
   record_sent(client)
   local caps = client.server_capabilities or {}
   r.client_id = client.id
@@ -436,7 +438,7 @@ function steps.restart(r)
   client = wait_until(function()
     local c = vim.lsp.get_clients({ bufnr = bufnr, name = 'ghostwriter' })[1]
     return c and c.id ~= old and c.initialized and c
-  end, TIMEOUT, 'a new client after restart')
+  end, START_TIMEOUT, 'a new client after restart')
   r.old_id = old
   r.new_id = client.id
   r.clients = #vim.lsp.get_clients({ name = 'ghostwriter' })

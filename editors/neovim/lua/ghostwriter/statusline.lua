@@ -9,20 +9,20 @@ local current = nil
 
 local CURRENCY_SYMBOLS = { USD = '$', EUR = '€', GBP = '£', JPY = '¥', CNY = '¥' }
 
---- 950 → "950", 1234 → "1.2k", 2500000 → "2.5M".
+--- 950 → "950", 1234 → "1.2k", 999999 → "1M", 2500000 → "2.5M".
 ---@param n number
 ---@return string
 function M.human(n)
   n = tonumber(n) or 0
-  local abs = math.abs(n)
-  if abs >= 1e9 then
-    return (('%.1fG'):format(n / 1e9):gsub('%.0G$', 'G'))
-  elseif abs >= 1e6 then
-    return (('%.1fM'):format(n / 1e6):gsub('%.0M$', 'M'))
-  elseif abs >= 1e3 then
-    return (('%.1fk'):format(n / 1e3):gsub('%.0k$', 'k'))
+  local suffixes = { '', 'k', 'M', 'G' }
+  local value, i = n, 1
+  while math.abs(value) >= 999.95 and i < #suffixes do
+    value, i = value / 1000, i + 1
   end
-  return tostring(math.floor(n + 0.5))
+  if i == 1 then
+    return tostring(math.floor(n + 0.5))
+  end
+  return (('%.1f'):format(value):gsub('%.0$', '')) .. suffixes[i]
 end
 
 --- 0 → "$0", 0.00123 → "$0.0012", 0.5 → "$0.500", 12.3 → "$12.30"; unknown currencies as a suffix.
@@ -72,8 +72,11 @@ function M.format(usage, opts)
   local state = usage.state or 'ready'
   if state == 'paused' or state == 'error' then
     local head = prefix .. ' ' .. state
-    if type(usage.message) == 'string' and usage.message ~= '' then
-      head = head .. ': ' .. truncate(usage.message, opts.max_message)
+    local message = type(usage.message) == 'string' and usage.message or ''
+    -- "Automatic completions paused: daily budget reached" → "paused: daily budget reached"
+    message = message:match('^[^:]*' .. state .. '[^:]*:%s*(.+)$') or message
+    if message ~= '' then
+      head = head .. ': ' .. truncate(message, opts.max_message)
     end
     parts[#parts + 1] = head
     parts[#parts + 1] = M.human((session.promptTokens or 0) + (session.completionTokens or 0)) .. ' tok'
