@@ -224,7 +224,8 @@ CODE_ACTION: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def native(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     inline = {"line": COMPLETION_LINE, "rules": [{"endpoint": "completions", "reply": COMPLETION}]}
-    steps = ["attach", "inline_accept", "completion_stats", "hover", "code_action", "statusline", "commands"]
+    steps = ["attach", "inline_accept", "completion_stats", "hover", "code_action", "statusline", "commands",
+             "explain_command"]
     return run_session(nvim, backend, tmp_path_factory.mktemp("native"), "native", steps, inline)
 
 
@@ -403,12 +404,15 @@ def test_ghostwriter_commands(native: dict[str, Any]) -> None:
     assert commands["usage_lines"][0] == "Ghostwriter usage"
     assert any(line.startswith("Session: ") and "prompt tok" in line for line in commands["usage_lines"])
     assert "def add" in commands["last_prompt"] or "radius" in commands["last_prompt"]
-    assert EXPLANATION in commands["explain"]
     assert any("inline engine: native" in line for line in commands["status"])
     assert commands["ex_status_ok"] is True
     assert {"usage", "reset", "explain", "lastPrompt", "restart", "status"} <= set(commands["completion"])
     assert commands["reset"]["session"]["promptTokens"] == 0
     assert re.match(r"^GW 0 tok\b", commands["statusline_after_reset"])
+
+
+def test_explain_command(native: dict[str, Any]) -> None:
+    assert EXPLANATION in command_step(native, "explain_command")["explain"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -418,10 +418,6 @@ function steps.commands(r)
   r.usage_lines = require('ghostwriter.commands').format_usage(r.usage)
   -- :Ghostwriter lastPrompt
   r.last_prompt = call(gw.last_prompt, 'showLastPrompt')
-  -- :Ghostwriter explain (the fake answers chat calls with the explanation)
-  set_rules(cfg.hover.rules)
-  vim.api.nvim_win_set_cursor(0, cfg.hover.cursor)
-  r.explain = call(gw.explain, 'explain')
   -- :Ghostwriter status
   r.status = require('ghostwriter.commands').status_lines()
   -- The user command exists and runs without error.
@@ -430,6 +426,13 @@ function steps.commands(r)
   -- :Ghostwriter reset zeroes the session and the statusline follows.
   r.reset = call(gw.reset, 'resetUsage')
   r.statusline_after_reset = gw.statusline({ escape = false })
+end
+
+function steps.explain_command(r)
+  -- :Ghostwriter explain (the fake answers chat calls with the explanation)
+  set_rules(cfg.hover.rules)
+  vim.api.nvim_win_set_cursor(0, cfg.hover.cursor)
+  r.explain = call(gw.explain, 'explain')
 end
 
 function steps.restart(r)

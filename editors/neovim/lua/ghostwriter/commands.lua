@@ -23,10 +23,12 @@ function M.execute(command, arguments, callback, bufnr)
     callback({ message = 'no Ghostwriter language server is running' }, nil)
     return false
   end
-  local id = util.request(client, 'workspace/executeCommand', {
-    command = command,
-    arguments = arguments,
-  }, function(err, result)
+  -- `arguments` is optional in LSP; leave it out rather than send an empty list.
+  local params = { command = command }
+  if type(arguments) == 'table' and #arguments > 0 then
+    params.arguments = arguments
+  end
+  local id = util.request(client, 'workspace/executeCommand', params, function(err, result)
     callback(err, result)
   end, bufnr)
   if not id then
