@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
+
 if TYPE_CHECKING:
     from features.inline_completion import InlineCompletion
-    from lsp_server.server import GhostwriterServer
 
 
 def client_has_inline_completion(capabilities: types.ClientCapabilities) -> bool:

@@ -57,6 +57,8 @@ class Job:
     waiters: int = 0
     id: int = field(default_factory=lambda: next(_ids))
     abort_handle: asyncio.TimerHandle | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    """perf_counter marks from the pipeline: "sent" (request out) and "received" (reply in)."""
 
     @property
     def result(self) -> str | None:

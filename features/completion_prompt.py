@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from context import extract
+from context.early_stop import stop_rule
 from context.fim import FimTemplate, detect_template, template_by_name
 from context.postprocess import PostprocessContext, postprocess
 from context.prompt import BuiltPrompt, PromptInputs, build_fim_prompt
@@ -36,6 +37,8 @@ COMPLETION_TIMEOUT_CAP_S = 5.0
 @dataclass
 class CompletionPlan:
     document: OpenDocument
+    text: str
+    """The document text when the request was planned: the document object itself keeps changing."""
     offset: int
     multiline: bool
     template: FimTemplate
@@ -44,10 +47,14 @@ class CompletionPlan:
 
 
 async def plan_completion(server: GhostwriterServer, document: OpenDocument, offset: int,
-                          multiline: bool) -> CompletionPlan:
+                          multiline: bool, version: int) -> CompletionPlan | None:
+    """Build the request; None when the document changed meanwhile (the offset would be wrong)."""
     settings = server.settings
     model = server.router.model_for("completion")
     template = await choose_template(server, model)
+    if document.version != version:
+        return None
+    # From here on nothing awaits, so the text, tree and offset stay consistent.
     counter = counter_for(model, settings.completion.tokenizer or None)
     inputs = gather_inputs(server, document, offset)
     prompt = build_fim_prompt(inputs, template, counter, settings.completion.contextTokens)
@@ -57,7 +64,7 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
         temperature=settings.completion.temperature, stop=tuple(template.stop_tokens),
     )
     maybe_warm_up(server, document, prompt, request)
-    return CompletionPlan(document, offset, multiline, template, prompt, request)
+    return CompletionPlan(document, document.text, offset, multiline, template, prompt, request)
 
 
 async def choose_template(server: GhostwriterServer, model: str) -> FimTemplate:
@@ -114,7 +121,7 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
         repo_name=repo_name(server),
         text=document.text,
         offset=offset,
-        scope_start=scope.start if scope else None,
+        scope_range=(scope.start, scope.end) if scope else None,
         imports="\n".join(extract.imports(syntax)),
         definitions=list(definitions),
         similar=list(similar),
@@ -161,14 +168,16 @@ async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:
 
 
 async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *, automatic: bool) -> str | None:
-    context = PostprocessContext.for_document(plan.document.text, plan.offset, plan.document.language_id,
-                                              plan.multiline, plan.template)
+    context = PostprocessContext(document=plan.text, offset=plan.offset, language_id=plan.document.language_id,
+                                 template=plan.template, multiline=plan.multiline)
+    line_start = plan.text.rfind("\n", 0, plan.offset) + 1
+    should_stop = stop_rule(plan.multiline, plan.text[line_start:plan.offset], plan.template.stop_tokens)
 
     def on_text(text: str) -> None:
         job.raw_so_far = text
 
     generation = await server.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
-                                                should_stop=context.should_stop)
+                                                should_stop=should_stop, timings=job.timings)
     result = postprocess(generation.text, context)
     log.debug("completion", extra={"fields": {"raw": generation.text[:200], "final": (result or "")[:200]}})
     return result

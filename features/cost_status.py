@@ -13,15 +13,13 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import diskcache
 
 from lsp_server import protocol
+from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
 from lsp_server.usage import Tally, UsageRecord
-
-if TYPE_CHECKING:
-    from lsp_server.server import GhostwriterServer
 
 log = logging.getLogger("ghostwriter.usage")
 PUSH_INTERVAL_S = 1.0
@@ -120,6 +118,7 @@ class CostStatus:
             "state": state,
             "message": message,
             "backend": self.server.router.describe(),
+            "engineUrl": getattr(self.server.router.supervisor, "base_url", ""),
         }
 
     def state(self, paused: bool, budget_message: str) -> tuple[str, str]:

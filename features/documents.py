@@ -10,15 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from context.syntax import SyntaxTree
-from context.workspace_index import WorkspaceIndex
-
-if TYPE_CHECKING:
-    from lsp_server.server import GhostwriterServer
+from context.workspace_index import WorkspaceIndex, uri_to_key
+from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
 
 log = logging.getLogger("ghostwriter.documents")
 
@@ -69,6 +66,13 @@ class DocumentStore:
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
+        self.index.close_document(uri)
+
+    def index_workspace(self, roots: list[str]) -> None:
+        """Scan the workspace folders in the background (time- and size-capped) for definitions."""
+        self.index.roots = [uri_to_key(root) for root in roots]
+        if self.index.roots:
+            self.index.start_scan(time_budget_s=10.0)
 
 
 def register(server: GhostwriterServer) -> None:
@@ -86,13 +90,17 @@ def register(server: GhostwriterServer) -> None:
         encoding = ls.workspace.position_encoding or "utf-16"
         document = store.change(params, str(encoding))
         if document is not None:
-            # Re-index lazily: definitions of the file being typed in change slowly.
-            ls.run_task(_reindex_later(store, document), "reindex")
+            store.index.update_document(document.uri, document.syntax)  # cheap: the index works lazily
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwriterServer, params: types.DidCloseTextDocumentParams) -> None:
         store.close(params.text_document.uri)
 
+    def index_workspace() -> None:
+        folders = server.workspace.folders
+        roots = [folder.uri for folder in folders.values()] if folders else []
+        if not roots and server.workspace.root_uri:
+            roots = [server.workspace.root_uri]
+        store.index_workspace(roots)
 
-async def _reindex_later(store: DocumentStore, document: OpenDocument) -> None:
-    store.index.update_document(document.uri, document.syntax)
+    server.extensions.setdefault("on_initialized", []).append(index_workspace)

@@ -20,13 +20,34 @@ from features.completion_jobs import Anchor, Job, JobBook
 from features.completion_prompt import CompletionPlan, plan_completion, run_plan
 from lsp_server import protocol
 from lsp_server.errors import BackendError, BudgetExceeded
+from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
 
 if TYPE_CHECKING:
     from features.documents import OpenDocument
-    from lsp_server.server import GhostwriterServer
 
 log = logging.getLogger("ghostwriter.completion")
 EMPTY = types.InlineCompletionList(items=[])
+
+
+class Trace:
+    """Where one request's time went: the server's own overhead is everything but the model call."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.debounced: float | None = None
+        self.job: Job | None = None
+        self.outcome = ""
+
+    def log(self) -> None:
+        finished = time.perf_counter()
+        fields: dict[str, Any] = {"outcome": self.outcome, "total_ms": round((finished - self.started) * 1000, 3)}
+        marks = self.job.timings if self.job is not None else {}
+        if "sent" in marks and "received" in marks:
+            waited = (self.debounced or self.started) - self.started
+            fields["pre_ms"] = round((marks["sent"] - self.started - waited) * 1000, 3)
+            fields["backend_ms"] = round((marks["received"] - marks["sent"]) * 1000, 3)
+            fields["post_ms"] = round((finished - marks["received"]) * 1000, 3)
+        log.info("inline completion", extra={"fields": fields})
 
 
 class CompletionStats:
@@ -52,30 +73,49 @@ class InlineCompletion:
         self.latest: dict[str, int] = {}
         self._sequence = 0
 
-    async def handle(self, params: types.InlineCompletionParams, wanted_version: int | None) -> types.InlineCompletionList:
+    async def handle(self, params: types.InlineCompletionParams,
+                     wanted_version: int | None) -> types.InlineCompletionList:
+        trace = Trace()
+        try:
+            result = await self._handle(params, wanted_version, trace)
+            trace.outcome = trace.outcome or ("served" if result.items else "empty")
+            return result
+        except asyncio.CancelledError:
+            trace.outcome = "cancelled"
+            raise
+        finally:
+            trace.log()
+
+    async def _handle(self, params: types.InlineCompletionParams, wanted_version: int | None,
+                      trace: Trace) -> types.InlineCompletionList:
         self.stats.requests += 1
         document = self.server.documents.get(params.text_document.uri)
         settings = self.server.settings.completion
         if document is None or not settings.enabled:
             return EMPTY
         if wanted_version is not None and wanted_version != document.version:
+            trace.outcome = "stale"
             return EMPTY  # the buffer moved on; an answer for the old one would be misplaced
         encoding = str(self.server.workspace.position_encoding or "utf-16")
         offset = document.syntax.line_index.offset_at(params.position.line, params.position.character, encoding)
         automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
         reused = await self._reuse(document, offset)
         if reused is not None:
+            trace.outcome = "typed-ahead"
             return self._answer(document, offset, params.position, reused)
         decision = completion_kind(document.syntax, document.text, offset, document.language_id)
         if decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
             self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
+            trace.outcome = f"gated:{decision.reason}"
             return EMPTY
         if await self._superseded_after_debounce(document.uri, automatic):
+            trace.outcome = "superseded"
             return EMPTY
+        trace.debounced = time.perf_counter()
         if document.version != self.server.documents.get(document.uri).version:  # type: ignore[union-attr]
             return EMPTY
         multiline = decision.kind is CompletionKind.MULTI_LINE
-        text = await self._generate(document, offset, multiline, automatic)
+        text = await self._generate(document, offset, multiline, automatic, trace)
         if text is None or self.server.documents.get(document.uri) is not document:
             return EMPTY
         return self._answer(document, offset, params.position, text)
@@ -101,18 +141,21 @@ class InlineCompletion:
             await asyncio.sleep(delay)
         return self.latest.get(uri) != mine
 
-    async def _generate(self, document: OpenDocument, offset: int, multiline: bool, automatic: bool) -> str | None:
-        try:
-            plan = await plan_completion(self.server, document, offset, multiline)
-        except BackendError as error:
-            self.server.notify_error_once(error)
-            return None
+    async def _generate(self, document: OpenDocument, offset: int, multiline: bool, automatic: bool,
+                        trace: Trace) -> str | None:
         anchor = Anchor.at(document.uri, document.text, offset)
+        version = document.version
 
         async def work(job: Job) -> str | None:
+            # Planning happens inside the job, so a keystroke arriving while the prompt is still
+            # being built already finds this job and waits for it instead of starting another.
+            plan = await plan_completion(self.server, document, offset, multiline, version)
+            if plan is None:
+                return None  # an edit landed before the prompt was built: the offset no longer fits
             return await run_plan(self.server, plan, job, automatic=automatic)
 
         job = self.book.start(anchor, work)
+        trace.job = job
         return await self._wait(job)
 
     async def _wait(self, job: Job) -> str | None:
@@ -161,7 +204,8 @@ def register(server: GhostwriterServer) -> None:
     server.extensions["inline_completion"] = engine
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    async def inline_completion(ls: GhostwriterServer, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+    async def inline_completion(ls: GhostwriterServer,
+                                params: types.InlineCompletionParams) -> types.InlineCompletionList:
         wanted = ls.protocol.take_version(ls.protocol.msg_id)  # type: ignore[attr-defined]
         try:
             return await engine.handle(params, wanted)
@@ -192,6 +236,24 @@ def register(server: GhostwriterServer) -> None:
         return engine.stats.wire(engine.book)
 
     server.extensions.setdefault("on_shutdown", []).append(engine.book.aclose)
+    server.extensions.setdefault("on_settings", []).append(
+        lambda: server.run_task(prewarm(server), "prewarm completion"))
+
+
+async def prewarm(server: GhostwriterServer) -> None:
+    """Load the tokenizer and detect the FIM template before the first keystroke needs them (~1 s cold)."""
+    from context.tokens import counter_for
+    from features.completion_prompt import choose_template
+
+    if not server.settings.completion.enabled:
+        return
+    model = server.router.model_for("completion")
+    counter = await asyncio.to_thread(counter_for, model, server.settings.completion.tokenizer or None)
+    await asyncio.to_thread(counter.count, "def warm(up):\n    return up\n")
+    try:
+        await choose_template(server, model)
+    except Exception as exc:  # the backend may be down now; the first request retries detection
+        log.debug("template detection deferred: %s", exc)
 
 
 __all__ = ["CompletionPlan", "register"]

@@ -38,6 +38,7 @@ def run_server(args: argparse.Namespace) -> None:
 
     setup_logging(args.log_level or os.environ.get("GHOSTWRITER_LOG_LEVEL", "info"),
                   args.log_file or os.environ.get("GHOSTWRITER_LOG_FILE", ""))
+    announce_backend()
     server = create_server(exclude=tuple(args.exclude))
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
@@ -48,3 +49,24 @@ def run_server(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def announce_backend() -> None:
+    """Say on stderr what will serve, before any editor connects: a silent misconfiguration is the worst kind."""
+    import logging
+
+    from lsp_server.backends.router import NO_BACKEND_MESSAGE, effective_kind
+    from lsp_server.settings import env_settings, read_config_file, resolve
+
+    log = logging.getLogger("ghostwriter.cli")
+    file_layer, errors = read_config_file()
+    settings, more = resolve(file_layer, env_settings())
+    for error in errors + more:
+        log.warning("settings: %s", error)
+    kind = effective_kind(settings)
+    if kind == "none":
+        log.warning("%s (Editors can also send these settings; see README.md.)", NO_BACKEND_MESSAGE)
+    elif kind == "vllm":
+        log.info("backend: bundled vLLM (%s); it starts when an editor connects", settings.backend.vllm.model or "default model")
+    else:
+        log.info("backend: %s, model %s", settings.backend.baseUrl, settings.completion_model or "(not set)")

@@ -64,8 +64,9 @@ class Pipeline:
     async def generate(self, request: GenerationRequest, *, automatic: bool = False,
                        should_stop: Callable[[str], bool] | None = None,
                        on_text: Callable[[str], None] | None = None,
-                       use_cache: bool = True) -> Generation:
+                       use_cache: bool = True, timings: dict[str, float] | None = None) -> Generation:
         started = time.perf_counter()
+        timings = timings if timings is not None else {}
         backend, local = self.route.current()
         if not local and self.redact_secrets:
             request = redact_request(request)
@@ -76,7 +77,9 @@ class Pipeline:
             if hit is not None:
                 return self._from_cache(request, hit, started, local)
         self._check_budget(request, local, automatic)
+        timings["sent"] = time.perf_counter()
         generation = await self._call(backend, request, started, should_stop, on_text)
+        timings["received"] = time.perf_counter()
         self._record(request.feature, generation, local)
         if use_cache and generation.text:
             await self.cache.set(key, CachedResult(generation.text, generation.model, generation.finish_reason,

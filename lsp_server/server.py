@@ -125,6 +125,8 @@ class GhostwriterServer(LanguageServer):
                                  estimate_tokens=estimate_tokens_for(settings),
                                  redact_secrets=settings.privacy.redactSecrets)
         self.pipeline.listeners = listeners
+        for hook in self.extensions.get("on_settings", []):
+            hook()
 
     def report_settings_errors(self, errors: list[str]) -> None:
         """One message per distinct problem: a bad key is reported once, not on every reload."""

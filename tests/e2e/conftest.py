@@ -26,7 +26,7 @@ PROFILES = ["visual_studio_code", "neovim"]
 SERVER_ENV = {
     **os.environ,
     "GHOSTWRITER_CONFIG": os.devnull,  # never read the developer's own settings file
-    "GHOSTWRITER_LOG_LEVEL": "warning",
+    "GHOSTWRITER_LOG_LEVEL": os.environ.get("GW_TEST_LOG_LEVEL", "warning"),
 }
 
 
@@ -113,3 +113,18 @@ def inline_params(uri: str, line: int, character: int, automatic: bool = True) -
 
 def model_calls(fake: FakeOpenAIServer) -> list[Any]:
     return [r for r in fake.requests if r.path.endswith(("/completions", "/chat/completions"))]
+
+
+async def send_raw_request(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
+    """Send params as raw JSON (for fields lsprotocol's types don't carry, like an inline request's version)."""
+    import asyncio
+    import uuid
+    from concurrent.futures import Future
+
+    protocol = client.protocol
+    msg_id = str(uuid.uuid4())
+    future: Future[Any] = Future()
+    protocol._request_futures[msg_id] = future  # type: ignore[attr-defined]
+    protocol._result_types[msg_id] = protocol.get_result_type(method)  # type: ignore[attr-defined]
+    protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})  # type: ignore[attr-defined]
+    return await asyncio.wrap_future(future)

@@ -10,7 +10,14 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import change_document, inline_params, model_calls, open_document, start
+from tests.e2e.conftest import (
+    change_document,
+    inline_params,
+    model_calls,
+    open_document,
+    send_raw_request,
+    start,
+)
 from tests.fakes.openai_server import FakeOpenAIServer
 
 SOURCE = "import math\n\n\ndef area(radius):\n    return \n"
@@ -84,11 +91,13 @@ async def test_cancelled_request_never_reaches_backend(client: LanguageClient, f
     fake.set_rules([{"reply": "math.pi"}])
     await start(client, fake, tmp_path, {"completion": {"debounceMs": 300}})
     uri = open_document(client, tmp_path / "shapes.py", SOURCE)
-    task = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 4, 11)))
+    pending = asyncio.ensure_future(client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 4, 11), msg_id="to-cancel"))
     await asyncio.sleep(0.05)
-    task.cancel()  # pytest-lsp sends $/cancelRequest
-    with pytest.raises((asyncio.CancelledError, JsonRpcRequestCancelled)):
-        await task
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
+    # The request is still answered: with RequestCancelled, never silently dropped.
+    with pytest.raises(JsonRpcRequestCancelled):
+        await pending
     await asyncio.sleep(0.5)
     assert model_calls(fake) == []
     # The server is still healthy and answers the next request.
@@ -117,7 +126,7 @@ async def test_stale_version_gets_empty_answer(client: LanguageClient, fake: Fak
     change_document(client, uri, 2, 4, 11, "m")
     params = client.protocol._converter.unstructure(inline_params(uri, 4, 11))  # type: ignore[attr-defined]
     params["textDocument"]["version"] = 1  # the client computed this request for version 1
-    result = await client.protocol.send_request_async(types.TEXT_DOCUMENT_INLINE_COMPLETION, params)
+    result = await send_raw_request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, params)
     assert result is None or not result.items
     assert model_calls(fake) == []
 
@@ -142,6 +151,10 @@ async def test_typed_ahead_reuse_of_a_stream_still_running(client: LanguageClien
                      "chunk_delay_ms": 150}])
     await start(client, fake, tmp_path)
     uri = open_document(client, tmp_path / "shapes.py", SOURCE)
+    # One request elsewhere first, so the tokenizer and template detection are warm.
+    await client.text_document_inline_completion_async(inline_params(uri, 1, 0, automatic=False))
+    await asyncio.to_thread(fake.wait_for_requests, 1)
+    fake.clear()
     first = asyncio.ensure_future(client.text_document_inline_completion_async(inline_params(uri, 4, 11)))
     await asyncio.sleep(0.2)  # "math" has streamed; the rest is still coming
     change_document(client, uri, 2, 4, 11, "ma")

@@ -1,0 +1,171 @@
+"""Server overhead per inline completion, typed-ahead hit rate and prefix stability.
+
+Replays a typing session on a 5,000-line real Python file (the first 5,000 lines of the standard
+library's `_pydecimal.py`): a 30-line stretch is deleted and typed back character by character;
+after each keystroke the client sends didChange + inlineCompletion and waits for the answer.
+The backend is a zero-latency loopback fake that answers like an oracle: the true rest of the
+line, so a suggestion the user keeps typing into can be served again without a model call.
+
+Overhead comes from the server's own log lines (perf_counter marks inside the server):
+  pre  = request in → backend request out   (gating, context, prompt, cache lookup)
+  post = backend reply in → response out    (post-processing, range, serialisation hand-off)
+Also reported: client-observed round trip, typed-ahead hit rate, prefix-stable share.
+
+    .venv/bin/python -m bench.inline_overhead [--chars 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig
+
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.fakes.rules import Rule, prompt_text
+
+FIM_PREFIX, FIM_SUFFIX = "<|fim_prefix|>", "<|fim_suffix|>"
+
+
+class OracleBackend(FakeOpenAIServer):
+    """Answers each FIM prompt with the real continuation of the line in the original file."""
+
+    def __init__(self, original: str) -> None:
+        super().__init__(models=["qwen2.5-coder-1.5b"], zero_latency=True)
+        self.original = original
+
+    def match(self, endpoint: str, body: Any) -> Rule:
+        prompt = prompt_text(endpoint, body)
+        prefix = prompt.split(FIM_PREFIX, 1)[-1].split(FIM_SUFFIX, 1)[0]
+        tail = prefix[-300:]
+        at = self.original.find(tail)
+        if at < 0 or not tail:
+            return Rule(reply="")
+        start = at + len(tail)
+        end = self.original.find("\n", start)
+        return Rule(reply=self.original[start:end if end >= 0 else None], chunk_chars=8,
+                    usage={"prompt_tokens": len(prompt) // 4, "completion_tokens": 8})
+
+
+def source_file(lines: int = 5000) -> str:
+    path = Path(sysconfig.get_paths()["stdlib"]) / "_pydecimal.py"
+    return "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:lines])
+
+
+def pick_region(text: str, first_line: int = 2500, count: int = 30) -> tuple[int, int]:
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    return starts[first_line], starts[first_line + count]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+async def replay(chars: int, workdir: Path) -> dict[str, Any]:
+    original = source_file()
+    start, end = pick_region(original)
+    typed_region = original[start:end][:chars]
+    document = original[:start] + original[end:]
+    backend = OracleBackend(original).start()
+    log_file = workdir / "server.log"
+    env = {**os.environ, "GHOSTWRITER_CONFIG": os.devnull, "GHOSTWRITER_LOG_LEVEL": "info",
+           "GHOSTWRITER_LOG_FILE": str(log_file)}
+    client = await ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"], server_env=env).start()
+    capabilities = types.ClientCapabilities(text_document=types.TextDocumentClientCapabilities(
+        inline_completion=types.InlineCompletionClientCapabilities()))
+    settings = {"backend": {"kind": "openai", "baseUrl": backend.url, "model": "qwen2.5-coder-1.5b"},
+                "cache": {"dir": str(workdir / "cache")}, "completion": {"debounceMs": 0}}
+    await client.initialize_session(types.InitializeParams(capabilities=capabilities,
+                                                           initialization_options=settings,
+                                                           root_uri=workdir.as_uri()))
+    path = workdir / "decimal_edit.py"
+    path.write_text(document)
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=document)))
+    line = original[:start].count("\n")
+    character = 0
+    round_trips: list[float] = []
+    version = 1
+    for ch in typed_region:
+        version += 1
+        position = types.Position(line, character)
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=position, end=position), text=ch)]))
+        if ch == "\n":
+            line, character = line + 1, 0
+        else:
+            character += len(ch.encode("utf-16-le")) // 2
+        began = time.perf_counter()
+        await client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, character),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+        round_trips.append((time.perf_counter() - began) * 1000)
+    await client.shutdown_session()
+    await client.stop()
+    prompts = [prompt_text("completions", r.body) for r in backend.requests if r.path.endswith("/completions")]
+    backend.stop()
+    return summarise(log_file, round_trips, prompts, len(typed_region))
+
+
+def summarise(log_file: Path, round_trips: list[float], prompts: list[str], keystrokes: int) -> dict[str, Any]:
+    lines = [json.loads(x) for x in log_file.read_text().splitlines() if x.startswith("{")]
+    inline = [x for x in lines if x.get("msg") == "inline completion"]
+    pre = [x["pre_ms"] for x in inline if "pre_ms" in x]
+    post = [x["post_ms"] for x in inline if "post_ms" in x]
+    reused = [x["total_ms"] for x in inline if x["outcome"] == "typed-ahead"]
+    gated = [x for x in inline if str(x["outcome"]).startswith("gated")]
+    asked = len(inline) - len(gated)
+    shares = [common_prefix(a, b) / len(b) for a, b in zip(prompts, prompts[1:]) if b]
+
+    def stats(values: list[float]) -> dict[str, float]:
+        return {"n": len(values), "p50": round(statistics.median(values), 3) if values else float("nan"),
+                "p95": round(percentile(values, 0.95), 3)}
+
+    return {
+        "keystrokes": keystrokes, "requests": len(inline), "gated": len(gated), "model_calls": len(prompts),
+        "typed_ahead_hits": len(reused),
+        "typed_ahead_hit_rate": round(len(reused) / asked, 3) if asked else None,
+        "pre_ms": stats(pre), "post_ms": stats(post), "overhead_ms": stats([a + b for a, b in zip(pre, post)]),
+        "typed_ahead_total_ms": stats(reused), "client_round_trip_ms": stats(round_trips),
+        "prefix_stable_share": stats(shares),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chars", type=int, default=600, help="characters to type")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        result = asyncio.run(replay(args.chars, Path(tmp)))
+    result["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
