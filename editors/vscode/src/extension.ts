@@ -16,6 +16,7 @@ import {
   ClientCommands,
   DID_ACCEPT_COMPLETION,
   SERVER_SECTION,
+  CompletionStats,
   ServerCommands,
   USAGE_NOTIFICATION,
   UsageSummary,
@@ -56,11 +57,15 @@ class Ghostwriter implements vscode.Disposable {
       this.status,
       vscode.workspace.registerTextDocumentContentProvider(ReadOnlyDocuments.scheme, this.documents),
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
-      vscode.commands.registerCommand(ClientCommands.explain, () => this.explain()),
-      vscode.commands.registerCommand(ClientCommands.showUsage, () => this.showUsage()),
-      vscode.commands.registerCommand(ClientCommands.resetUsage, () => this.resetUsage()),
-      vscode.commands.registerCommand(ClientCommands.showLastPrompt, () => this.showLastPrompt()),
-      vscode.commands.registerCommand(ClientCommands.restartServer, () => this.restart()),
+      vscode.commands.registerCommand(ClientCommands.explain, () => this.guard('explain', () => this.explain())),
+      vscode.commands.registerCommand(ClientCommands.showUsage, () => this.guard('show usage', () => this.showUsage())),
+      vscode.commands.registerCommand(ClientCommands.resetUsage, () =>
+        this.guard('reset usage', () => this.resetUsage()),
+      ),
+      vscode.commands.registerCommand(ClientCommands.showLastPrompt, () =>
+        this.guard('show last prompt', () => this.showLastPrompt()),
+      ),
+      vscode.commands.registerCommand(ClientCommands.restartServer, () => this.guard('restart', () => this.restart())),
       vscode.commands.registerCommand(ClientCommands.showOutput, () => this.output.show(true)),
       vscode.commands.registerCommand(ClientCommands.didAcceptCompletion, (accepted: AcceptedCompletion) =>
         this.didAcceptCompletion(accepted),
@@ -230,6 +235,20 @@ class Ghostwriter implements vscode.Disposable {
 
   // -- commands -------------------------------------------------------------------------------------
 
+  /** Run a command; a failure becomes one readable message (and a log line), not a stack trace. */
+  private async guard(name: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.output.error(`${name} failed: ${message}`);
+      const choice = await vscode.window.showErrorMessage(`Ghostwriter: ${name} failed: ${message}`, 'Show Output');
+      if (choice === 'Show Output') {
+        this.output.show(true);
+      }
+    }
+  }
+
   private async runningClient(): Promise<LanguageClient | undefined> {
     await this.starting?.catch(() => undefined);
     if (this.client?.isRunning()) {
@@ -291,10 +310,15 @@ class Ghostwriter implements vscode.Disposable {
     if (!client) {
       return this.status.lastUsage;
     }
-    const summary = await this.execute<UsageSummary>(ServerCommands.showUsage);
-    if (summary && typeof summary === 'object') {
-      this.status.update(summary);
-      return summary;
+    try {
+      const summary = await this.execute<UsageSummary>(ServerCommands.showUsage);
+      if (summary && typeof summary === 'object') {
+        this.status.update(summary);
+        return summary;
+      }
+    } catch (error) {
+      // The pushed summary is at most a second old: show it rather than nothing.
+      this.output.warn(`${ServerCommands.showUsage} failed (${String(error)}); showing the last pushed usage`);
     }
     return this.status.lastUsage;
   }
@@ -302,10 +326,17 @@ class Ghostwriter implements vscode.Disposable {
   private async showUsage(): Promise<void> {
     const summary = await this.fetchUsage();
     if (!summary) {
+      void vscode.window.showInformationMessage('Ghostwriter: no usage reported yet.');
       return;
     }
-    this.output.appendLine(`Usage: ${JSON.stringify(summary)}`);
-    await showUsageQuickPick(summary);
+    let stats: CompletionStats | undefined;
+    try {
+      stats = await this.execute<CompletionStats>(ServerCommands.completionStats);
+    } catch {
+      stats = undefined; // optional: a server without acceptance statistics
+    }
+    this.output.info(`Usage: ${JSON.stringify(summary)}${stats ? `; completions: ${JSON.stringify(stats)}` : ''}`);
+    await showUsageQuickPick(summary, stats && typeof stats === 'object' ? stats : undefined);
   }
 
   private async resetUsage(): Promise<void> {

@@ -86,3 +86,15 @@ export interface UsageSummary {
   state?: ServerState;
   message?: string;
 }
+
+/** Result of `ghostwriter.completionStats`. */
+export interface CompletionStats {
+  requests?: number;
+  shown?: number;
+  accepted?: number;
+  acceptedChars?: number;
+  modelCalls?: number;
+  typedAheadHits?: number;
+  acceptRate?: number | null;
+  gated?: Record<string, number>;
+}

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 
 import { budgetLine, formatMoney, lastLine, statusSummary, tallyLine } from './format';
-import { ClientCommands, UsageSummary } from './protocol';
+import { ClientCommands, CompletionStats, UsageSummary } from './protocol';
 
 /** One reusable side panel that shows the Markdown of "Explain Code at Cursor". */
 export class ExplainPanel {
@@ -111,7 +111,7 @@ interface UsageAction extends vscode.QuickPickItem {
 }
 
 /** Usage details in a quick pick; the last rows run the related commands. */
-export async function showUsageQuickPick(summary: UsageSummary): Promise<void> {
+export async function showUsageQuickPick(summary: UsageSummary, stats?: CompletionStats): Promise<void> {
   const currency = summary.session?.currency ?? 'USD';
   const items: UsageAction[] = [
     { label: 'Session', kind: vscode.QuickPickItemKind.Separator },
@@ -124,6 +124,22 @@ export async function showUsageQuickPick(summary: UsageSummary): Promise<void> {
     { label: 'Last request', kind: vscode.QuickPickItemKind.Separator },
     { label: `$(history) ${summary.last?.feature ?? 'none'}`, detail: lastLine(summary.last, currency) },
   ];
+  if (stats) {
+    const rate = typeof stats.acceptRate === 'number' ? ` (${Math.round(stats.acceptRate * 100)}%)` : '';
+    const gated = Object.entries(stats.gated ?? {})
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(', ');
+    items.push(
+      { label: 'Inline completions', kind: vscode.QuickPickItemKind.Separator },
+      {
+        label: `$(check) ${stats.accepted ?? 0} accepted of ${stats.shown ?? 0} shown${rate}`,
+        detail:
+          `${stats.requests ?? 0} requests · ${stats.modelCalls ?? 0} model calls · ` +
+          `${stats.typedAheadHits ?? 0} typed-ahead reuses · ${stats.acceptedChars ?? 0} chars accepted` +
+          (gated ? ` · skipped: ${gated}` : ''),
+      },
+    );
+  }
   const budget = budgetLine(summary.budget, currency);
   if (budget || summary.state === 'paused') {
     items.push(

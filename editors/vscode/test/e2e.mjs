@@ -43,9 +43,10 @@ async function screenshot(name) {
 }
 
 /** Run one step; record pass/fail; a failure also leaves a screenshot. */
-async function step(name, body, { fatal = false } = {}) {
+async function step(name, body, { fatal = false, fresh = true } = {}) {
   log(`▶ ${name}`);
   try {
+    if (page && fresh && results.length > 0) await reset();
     const detail = await body();
     results.push({ name, ok: true, detail: detail ?? '' });
     log(`✔ ${name}${detail ? ` — ${detail}` : ''}`);
@@ -96,8 +97,19 @@ async function save() {
   await waitFor('the file to be saved', () => fs.statSync(FILE).mtimeMs !== before, 10_000).catch(() => undefined);
 }
 
+/** Close whatever popup a previous step left open (quick input, action menu, hover, notification). */
+async function reset() {
+  for (let i = 0; i < 3; i += 1) {
+    await page.keyboard.press('Escape');
+    await sleep(100);
+  }
+}
+
 async function focusEditor() {
-  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  // Bring calc.py back to the front (a preview or panel may have taken its place), then focus it.
+  const tab = page.locator('.tabs-container .tab', { hasText: /^calc\.py/ }).first();
+  if (await tab.count()) await tab.click();
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click({ force: true });
 }
 
 async function goToLine(line, column = 1) {
@@ -205,7 +217,8 @@ async function main() {
 
     await step('inline completion shows ghost text', async () => {
       await focusEditor();
-      await page.keyboard.press('Control+End');
+      await goToLine(4);
+      await page.keyboard.press('End');
       await page.keyboard.press('Enter'); // auto-indents the body of `def circle_area(radius):`
       let ghost = '';
       try {
@@ -230,7 +243,7 @@ async function main() {
       const expected = `def circle_area(radius):\n    ${COMPLETION}`;
       if (!text.includes(expected)) throw new Error(`buffer is ${JSON.stringify(text)}`);
       return JSON.stringify(text);
-    });
+    }, { fresh: false }); // Escape would dismiss the ghost text
 
     await step('status bar counts tokens and cost', async () => {
       const text = await waitFor(
@@ -255,6 +268,10 @@ async function main() {
       await screenshot('usage-quick-pick');
       await page.keyboard.press('Escape');
       if (!rows.some((row) => /requests/.test(row))) throw new Error(`usage quick pick rows: ${JSON.stringify(rows)}`);
+      // The Tab above ran the item's command: the server counted one shown and one accepted completion.
+      if (!rows.some((row) => /[1-9]\d* accepted of [1-9]/.test(row))) {
+        throw new Error(`no accepted completion in the usage details: ${JSON.stringify(rows)}`);
+      }
       return `status bar: "${text}"; quick pick: ${rows.length} rows`;
     });
 
@@ -262,7 +279,7 @@ async function main() {
       await focusEditor();
       await goToLine(4, 5); // on `circle_area`
       await page.keyboard.press('Control+.');
-      const widget = page.locator('.action-widget');
+      const widget = page.locator('.action-widget:not(.action-list-submenu-panel)').first();
       await widget.waitFor({ state: 'visible', timeout: 20_000 });
       const docstring = widget.locator('.monaco-list-row', { hasText: /docstring/i }).first();
       await docstring.waitFor({ timeout: 20_000 });
@@ -277,8 +294,24 @@ async function main() {
         previewed = true;
         await sleep(800);
         await screenshot('refactor-preview');
+        // Edits that need confirmation start unchecked in the preview: tick them, as a user would.
+        const boxes = page.locator('.bulk-edit-panel .edit-checkbox');
+        const count = await boxes.count();
+        if (count === 0) throw new Error('no checkboxes in the refactor preview');
+        const first = boxes.first();
+        if ((await first.getAttribute('aria-checked')) !== 'true') await first.click();
+        await sleep(300);
+        const states = await boxes.evaluateAll((els) => els.map((el) => el.getAttribute('aria-checked')));
+        const panelHtml = await page.locator('.bulk-edit-panel').first().evaluate((el) => el.outerHTML).catch(() => '');
+        fs.writeFileSync(path.join(ARTIFACTS, 'refactor-preview.html'), panelHtml);
+        if (!states.every((state) => state === 'true')) throw new Error(`preview checkboxes: ${states}`);
+        // Selecting the edit shows VS Code's diff of the proposal.
+        await page.locator('.bulk-edit-panel .monaco-list-row').nth(1).click({ position: { x: 300, y: 10 } });
+        await sleep(1200);
+        await screenshot('refactor-preview-diff');
         await apply.click();
-      } catch {
+      } catch (error) {
+        if (previewed) throw error;
         log('no refactor preview appeared; checking whether the edit was applied directly');
       }
       await sleep(800);
