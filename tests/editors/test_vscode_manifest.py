@@ -206,3 +206,13 @@ def test_vscodeignore_ships_only_the_bundle() -> None:
     lines = [line.strip() for line in (EXTENSION / ".vscodeignore").read_text().splitlines() if line.strip()]
     assert lines[0] == "**"
     assert "!dist/extension.js" in lines and "!package.json" in lines
+
+
+def test_e2e_fixture_rules_parse() -> None:
+    """The end-to-end run's fake-backend script is valid (the e2e itself runs outside CI)."""
+    from tests.fakes.rules import Rule
+
+    script = json.loads((EXTENSION / "test" / "fixtures" / "fake-backend.json").read_text(encoding="utf-8"))
+    rules = [Rule.from_dict(rule) for rule in script["rules"]]
+    assert any(rule.endpoint == "completions" and rule.reply for rule in rules)
+    assert any(rule.endpoint == "chat" and "replacement" in rule.reply for rule in rules)

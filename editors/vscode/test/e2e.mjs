@@ -109,7 +109,10 @@ async function focusEditor() {
   // Bring calc.py back to the front (a preview or panel may have taken its place), then focus it.
   const tab = page.locator('.tabs-container .tab', { hasText: /^calc\.py/ }).first();
   if (await tab.count()) await tab.click();
-  await page.locator('.editor-instance .monaco-editor .view-lines').first().click({ force: true });
+  await page
+    .locator('.editor-group-container.active .editor-instance .monaco-editor .view-lines')
+    .first()
+    .click({ force: true, timeout: 10_000 });
 }
 
 async function goToLine(line, column = 1) {
@@ -342,6 +345,40 @@ async function main() {
       await page.locator('.tab', { hasText: 'last-prompt' }).first().waitFor({ timeout: 15_000 });
       await sleep(800);
       await screenshot('last-prompt');
+    });
+
+    await step('a budget set in settings pauses completions (status bar)', async () => {
+      // Through the Settings editor, as a user would; the extension forwards the change and the
+      // server pulls workspace/configuration again.
+      await page.keyboard.press('Control+,');
+      const editor = page.locator('.settings-editor');
+      await editor.waitFor({ state: 'visible', timeout: 15_000 });
+      await sleep(800);
+      await page.keyboard.type('ghostwriter.budget.dailyLimit');
+      const input = editor.locator('.setting-item-contents input').first();
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await sleep(500);
+      await input.fill('0.001');
+      await input.press('Tab');
+      await sleep(1000);
+      await screenshot('settings-budget');
+      await reset(); // the Settings editor opens as a modal here
+      const close = page.locator('.settings-editor').locator('xpath=ancestor::*[contains(@class,"modal")]//a[contains(@class,"codicon-close")]');
+      if (await close.count()) await close.first().click().catch(() => undefined);
+      const text = await waitFor(
+        'the status bar to say paused',
+        async () => {
+          const current = await statusText();
+          return current && /paused/.test(current) ? current : null;
+        },
+        20_000,
+      );
+      const item = page.locator('.statusbar-item', { hasText: 'paused' }).first();
+      await item.hover();
+      await page.locator('.monaco-hover, .workbench-hover').first().waitFor({ timeout: 5000 }).catch(() => undefined);
+      await sleep(500);
+      await screenshot('budget-paused');
+      return `status bar: "${text}"`;
     });
 
     await step('final status bar', async () => {
