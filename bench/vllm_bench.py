@@ -22,7 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx  # the openai SDK's HTTP client; avoids a second dependency
+try:  # the openai SDK's own HTTP client: httpx2 for openai 3.x, httpx before
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover - depends on the installed SDK
+    import httpx  # type: ignore[no-redef]
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 

@@ -19,7 +19,7 @@ from pygls.protocol import LanguageServerProtocol
 from cache import PromptCache
 from lsp_server import __version__
 from lsp_server.backends.router import BackendRouter
-from lsp_server.errors import BackendError
+from lsp_server.errors import BackendError, BackendStarting
 from lsp_server.generation import Pipeline
 from lsp_server.pricing import PriceTable
 from lsp_server.services import build_router, estimate_tokens_for
@@ -140,6 +140,9 @@ class GhostwriterServer(LanguageServer):
 
     def notify_error_once(self, error: BackendError) -> None:
         """Backend errors outside a user's explicit request go to the log, and to the user once."""
+        if isinstance(error, BackendStarting):
+            log.info("backend: %s", error.user_message)  # shown as "busy" in the status, not as an error
+            return
         log.warning("backend: %s", error.user_message, extra={"fields": {"kind": error.kind}})
         self.extensions["last_error"] = error.user_message
         key = f"{error.kind}:{error.user_message}"

@@ -204,6 +204,7 @@ class VllmSupervisor:
                 stderr=asyncio.subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             self._fail(f"Could not start vLLM ({self._launcher[0]}): {exc.strerror or exc}")
@@ -263,6 +264,20 @@ class VllmSupervisor:
     def _with_tail(self, reason: str) -> str:
         lines = [line for line in self._tail if line.strip()]
         return f"{reason}: {lines[-1].strip()[:300]}" if lines else reason
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGTERM the engine if the language server dies without stopping it.
+
+    An editor may kill the server outright; an orphaned engine would keep holding the GPU's memory.
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _signal_group(pid: int, sig: int) -> None:
