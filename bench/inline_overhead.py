@@ -46,7 +46,7 @@ class OracleBackend(FakeOpenAIServer):
         self.original = original
 
     def match(self, endpoint: str, body: Any) -> Rule:
-        prompt = prompt_text(endpoint, body)
+        prompt = prompt_text(body)
         prefix = prompt.split(FIM_PREFIX, 1)[-1].split(FIM_SUFFIX, 1)[0]
         tail = prefix[-300:]
         at = self.original.find(tail)
@@ -128,7 +128,7 @@ async def replay(chars: int, workdir: Path) -> dict[str, Any]:
         round_trips.append((time.perf_counter() - began) * 1000)
     await client.shutdown_session()
     await client.stop()
-    prompts = [prompt_text("completions", r.body) for r in backend.requests if r.path.endswith("/completions")]
+    prompts = [prompt_text(r.body) for r in backend.requests if r.path.endswith("/completions")]
     backend.stop()
     return summarise(log_file, round_trips, prompts, len(typed_region))
 
@@ -141,7 +141,7 @@ def summarise(log_file: Path, round_trips: list[float], prompts: list[str], keys
     reused = [x["total_ms"] for x in inline if x["outcome"] == "typed-ahead"]
     gated = [x for x in inline if str(x["outcome"]).startswith("gated")]
     asked = len(inline) - len(gated)
-    shares = [common_prefix(a, b) / len(b) for a, b in zip(prompts, prompts[1:]) if b]
+    shares = [common_prefix(a, b) / len(b) for a, b in zip(prompts, prompts[1:], strict=False) if b]
 
     def stats(values: list[float]) -> dict[str, float]:
         return {"n": len(values), "p50": round(statistics.median(values), 3) if values else float("nan"),
@@ -151,7 +151,8 @@ def summarise(log_file: Path, round_trips: list[float], prompts: list[str], keys
         "keystrokes": keystrokes, "requests": len(inline), "gated": len(gated), "model_calls": len(prompts),
         "typed_ahead_hits": len(reused),
         "typed_ahead_hit_rate": round(len(reused) / asked, 3) if asked else None,
-        "pre_ms": stats(pre), "post_ms": stats(post), "overhead_ms": stats([a + b for a, b in zip(pre, post)]),
+        "pre_ms": stats(pre), "post_ms": stats(post),
+        "overhead_ms": stats([a + b for a, b in zip(pre, post, strict=False)]),
         "typed_ahead_total_ms": stats(reused), "client_round_trip_ms": stats(round_trips),
         "prefix_stable_share": stats(shares),
     }
@@ -163,7 +164,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(replay(args.chars, Path(tmp)))
-    result["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cpu = platform.processor() or platform.machine()
+    result["machine"] = f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(json.dumps(result, indent=2))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import tree_sitter
+
 from context.fim import FimTemplate, strip_template_tokens
 from context.overlap import balance_brackets, remove_suffix_overlap
 from context.syntax_check import rejects_syntax
@@ -152,6 +154,8 @@ class PostprocessContext:
     multiline: bool = True
     indent_unit: str | None = None  # None: detected from the document
     check_syntax: bool = True
+    tree: tree_sitter.Tree | None = None
+    """The document's current tree (a copy), for an incremental syntax check instead of two full parses."""
 
 
 def postprocess(raw: str, ctx: PostprocessContext) -> str | None:
@@ -169,6 +173,7 @@ def postprocess(raw: str, ctx: PostprocessContext) -> str | None:
     text = balance_brackets(text, cursor_line_prefix, suffix).rstrip()
     if not text.strip():
         return None
-    if ctx.check_syntax and ctx.language_id and rejects_syntax(ctx.document, ctx.offset, text, ctx.language_id):
+    if ctx.check_syntax and ctx.language_id and rejects_syntax(ctx.document, ctx.offset, text, ctx.language_id,
+                                                                    ctx.tree):
         return None
     return text

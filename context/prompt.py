@@ -17,6 +17,8 @@ from context.fim import FimTemplate, PromptParts, render_with_offsets
 from context.tokens import LineCountCache, TokenCounter, truncate_to_tokens
 
 SNAP_LINES = 16
+# A new prefix window fills this share of its budget; the rest is room to type into before it moves.
+WINDOW_FILL = 0.85
 CURSOR_LINE_RESERVE = 64  # tokens; a typical line is 10-30
 KIND_ORDER = {"definition": 0, "import": 1, "similar": 2}
 
@@ -52,6 +54,8 @@ class PromptInputs:
     imports: str = ""
     definitions: Sequence[SnippetLike] = ()
     similar: Sequence[SnippetLike] = ()
+    window_hint_line: int | None = None
+    """Line where the previous prompt's prefix window began; kept while it still fits (prefix caching)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class BuiltPrompt:
     suffix_used: str
     stable_prefix_len: int  # chars of text before the volatile cursor window
     sections: list[tuple[str, int]] = field(default_factory=list)  # (name, tokens), prompt order
+    window_start_line: int = 0  # first line of the prefix window: the next request's hint
 
 
 _LINE_CACHES: weakref.WeakKeyDictionary[TokenCounter, LineCountCache] = weakref.WeakKeyDictionary()
@@ -143,6 +148,7 @@ class PrefixWindow:
     body: str  # whole lines from the (snapped) window start up to the cursor line
     cursor_head: str  # the cursor line up to the cursor: the volatile part
     tokens: int = 0  # of body + cursor_head
+    start_line: int = 0
 
     @property
     def text(self) -> str:
@@ -196,17 +202,36 @@ def take_prefix(inputs: PromptInputs, budget: int, lines: LineCountCache, snap: 
     if starts and starts[-1][0] == 0 and starts[-1][1] <= budget:
         return PrefixWindow("", text[:line_start], cursor_head, head_cost + starts[-1][1])  # all fits
     cursor_line_no = text.count("\n", 0, line_start)
-    start = _pick_start(starts, budget, cursor_line_no, snap)
+    start = _hinted_start(inputs, starts, budget, cursor_line_no, line_start, lines)
+    if start is None:
+        # A fresh window uses only part of the budget, so the lines typed next fit without moving it.
+        start = _pick_start(starts, int(budget * WINDOW_FILL), cursor_line_no, snap)
     head = _head_for(inputs, line_start if start < 0 else start, line_start)
     head_tokens = lines.count(head)
     if head_tokens > budget // 2:
         head = ""  # nearby lines are worth more than a long import block
-    elif head:
-        # Moving the start later only hides more, so the head computed above stays needed.
-        start = _pick_start(starts, budget - head_tokens, cursor_line_no, snap)
+    elif head and _spent_from(starts, line_start if start < 0 else start) + head_tokens > budget:
+        start = _pick_start(starts, int((budget - head_tokens) * WINDOW_FILL), cursor_line_no, snap)
     window_start = line_start if start < 0 else start
     body_cost = _spent_from(starts, window_start)
-    return PrefixWindow(head, text[window_start:line_start], cursor_head, head_cost + body_cost)
+    start_line = cursor_line_no - text.count("\n", window_start, line_start)
+    return PrefixWindow(head, text[window_start:line_start], cursor_head, head_cost + body_cost, start_line)
+
+
+def _hinted_start(inputs: PromptInputs, starts: list[tuple[int, int]], budget: int, cursor_line_no: int,
+                  line_start: int, lines: LineCountCache) -> int | None:
+    """The previous window's start, if it still fits with its head; None to pick a new one."""
+    hint = inputs.window_hint_line
+    if hint is None or hint > cursor_line_no:
+        return None
+    back = cursor_line_no - hint
+    if back == 0:
+        return -1
+    if back > len(starts):
+        return None
+    start, spent = starts[back - 1]
+    head_tokens = lines.count(_head_for(inputs, start, line_start))
+    return start if spent + head_tokens <= budget else None
 
 
 def _spent_from(starts: list[tuple[int, int]], window_start: int) -> int:
@@ -247,4 +272,4 @@ def build_fim_prompt(
         ("prefix", window.tokens),
         ("suffix", suffix_tokens),
     ]
-    return BuiltPrompt(rendered.text, window.text, suffix, stable, sections)
+    return BuiltPrompt(rendered.text, window.text, suffix, stable, sections, window.start_line)

@@ -11,9 +11,11 @@ import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
+
+import tree_sitter
 
 from context import extract
 from context.early_stop import stop_rule
@@ -39,6 +41,8 @@ class CompletionPlan:
     document: OpenDocument
     text: str
     """The document text when the request was planned: the document object itself keeps changing."""
+    tree: tree_sitter.Tree | None
+    """A copy of the tree for that text (the live tree is edited in place as the user types)."""
     offset: int
     multiline: bool
     template: FimTemplate
@@ -57,14 +61,19 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
     # From here on nothing awaits, so the text, tree and offset stay consistent.
     counter = counter_for(model, settings.completion.tokenizer or None)
     inputs = gather_inputs(server, document, offset)
+    hints: dict[str, int] = server.extensions.setdefault("prefix_window_hints", {})
+    inputs = replace(inputs, window_hint_line=hints.get(document.uri))
     prompt = build_fim_prompt(inputs, template, counter, settings.completion.contextTokens)
+    hints[document.uri] = prompt.window_start_line
     max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
     request = GenerationRequest(
         feature="completion", model=model, prompt=prompt.text, max_tokens=max_tokens,
         temperature=settings.completion.temperature, stop=tuple(template.stop_tokens),
     )
     maybe_warm_up(server, document, prompt, request)
-    return CompletionPlan(document, document.text, offset, multiline, template, prompt, request)
+    tree = document.syntax.tree
+    return CompletionPlan(document, document.text, tree.copy() if tree is not None else None, offset, multiline,
+                          template, prompt, request)
 
 
 async def choose_template(server: GhostwriterServer, model: str) -> FimTemplate:
@@ -106,7 +115,12 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
     syntax = document.syntax
     budget_s = server.settings.completion.contextTimeMs / 1000
     deadline = time.perf_counter() + budget_s
-    scope = extract.enclosing_scope(syntax, offset)
+    # The outermost scope (e.g. the class) changes far less often than the innermost one while typing,
+    # and its header line sits early in the prompt: a stable header keeps the prefix cache warm.
+    # On a blank line, take the scope of the last line with code: where the cursor's indentation is
+    # not typed yet (or the editor did not auto-indent), the scope would otherwise flicker away.
+    scopes = extract.enclosing_scopes(syntax, last_code_offset(document.text, offset))
+    scope = scopes[-1] if scopes else None
     names = extract.identifiers_near(syntax, offset)
     index = server.documents.index
     definitions = index.definitions_for(names, exclude_uri=document.uri,
@@ -126,6 +140,20 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
         definitions=list(definitions),
         similar=list(similar),
     )
+
+
+def last_code_offset(text: str, offset: int) -> int:
+    """`offset` if its line has code before it, else the end of the nearest earlier line with code."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    if text[line_start:offset].strip():
+        return offset
+    position = line_start - 1
+    while position > 0:
+        start = text.rfind("\n", 0, position) + 1
+        if text[start:position].strip():
+            return position
+        position = start - 1
+    return offset
 
 
 def relative_path(server: GhostwriterServer, uri: str) -> str:
@@ -169,7 +197,8 @@ async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:
 
 async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *, automatic: bool) -> str | None:
     context = PostprocessContext(document=plan.text, offset=plan.offset, language_id=plan.document.language_id,
-                                 template=plan.template, multiline=plan.multiline)
+                                 template=plan.template, multiline=plan.multiline, tree=plan.tree,
+                                 indent_unit=plan.document.indent_unit())
     line_start = plan.text.rfind("\n", 0, plan.offset) + 1
     should_stop = stop_rule(plan.multiline, plan.text[line_start:plan.offset], plan.template.stop_tokens)
 

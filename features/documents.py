@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from context.postprocess import detect_indent_unit
 from context.syntax import SyntaxTree
 from context.workspace_index import WorkspaceIndex, uri_to_key
 from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
@@ -27,6 +28,7 @@ class OpenDocument:
     syntax: SyntaxTree
     opened_at: float = field(default_factory=time.monotonic)
     edited_at: float = 0.0
+    _indent: tuple[str, int] | None = None
 
     @property
     def text(self) -> str:
@@ -35,6 +37,12 @@ class OpenDocument:
     @property
     def language_id(self) -> str:
         return self.syntax.language_id
+
+    def indent_unit(self) -> str:
+        """The document's indent unit, re-detected every 200 edits (it is a ~1 ms scan of a large file)."""
+        if self._indent is None or self.syntax.revision - self._indent[1] >= 200:
+            self._indent = (detect_indent_unit(self.text), self.syntax.revision)
+        return self._indent[0]
 
 
 class DocumentStore:

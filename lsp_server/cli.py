@@ -67,6 +67,7 @@ def announce_backend() -> None:
     if kind == "none":
         log.warning("%s (Editors can also send these settings; see README.md.)", NO_BACKEND_MESSAGE)
     elif kind == "vllm":
-        log.info("backend: bundled vLLM (%s); it starts when an editor connects", settings.backend.vllm.model or "default model")
+        log.info("backend: bundled vLLM (%s); it starts when an editor connects",
+                 settings.backend.vllm.model or "default model")
     else:
         log.info("backend: %s, model %s", settings.backend.baseUrl, settings.completion_model or "(not set)")

@@ -66,8 +66,8 @@ def check_bundled(settings: Settings, out: Any) -> bool:
 
     problem = check_environment(settings.backend.vllm.python or sys.executable)
     gpu = cuda_gpu_present()
-    print(f"• bundled vLLM: model {settings.backend.vllm.model or '(default)'}; CUDA GPU {'found' if gpu else 'not found'}",
-          file=out)
+    model = settings.backend.vllm.model or "(default)"
+    print(f"• bundled vLLM: model {model}; CUDA GPU {'found' if gpu else 'not found'}", file=out)
     if problem:
         print(f"✗ bundled vLLM: {problem}", file=out)
         return False
@@ -99,8 +99,8 @@ def report_models(settings: Settings, models: list[str], detect_template: Any, o
     ok = True
     for role, name in (("completion", settings.completion_model), ("chat", settings.backend.model)):
         if not name:
-            print(f"✗ {role} model: not set (ghostwriter.backend.{'completionModel' if role == 'completion' else 'model'})",
-                  file=out)
+            key = "completionModel" if role == "completion" else "model"
+            print(f"✗ {role} model: not set (ghostwriter.backend.{key})", file=out)
             ok = False
         elif models and name not in models:
             print(f"✗ {role} model '{name}' is not listed by the backend; available: {', '.join(models[:8])}",

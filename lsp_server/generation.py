@@ -41,8 +41,8 @@ class BackendRoute(Protocol):
         ...
 
 
-class TokenEstimator(Protocol):
-    def __call__(self, model: str, text: str) -> int: ...
+TokenEstimator = Callable[[str, str], int]
+"""(model, text) → estimated tokens, before anything is sent."""
 
 
 UsageListener = Callable[[UsageRecord], None]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lsp_server.backends import Usage
+from lsp_server.settings import Price
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class PriceTable:
         return self.table[max(matches, key=len)] if matches else None
 
     @classmethod
-    def from_settings(cls, pricing: Mapping[str, object]) -> PriceTable:
+    def from_settings(cls, pricing: Mapping[str, Price]) -> PriceTable:
         overrides: dict[str, ModelPrice] = {}
         currency = "USD"
         for model, price in pricing.items():

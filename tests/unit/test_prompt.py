@@ -51,7 +51,8 @@ def test_budget_is_respected_and_split() -> None:
     assert counter.count(built.text) <= 2000
     sections = dict(built.sections)
     assert sections["suffix"] <= 2000 * 0.25
-    assert sections["prefix"] >= 2000 * 0.6
+    # A fresh window fills WINDOW_FILL of its share, leaving room to type before it moves.
+    assert sections["prefix"] >= 2000 * 0.6 * 0.6
     assert built.suffix_used.endswith("\n") and built.prefix_used.startswith("value_")
 
 
@@ -166,3 +167,27 @@ def test_assembly_on_a_5000_line_file_is_well_under_a_millisecond(repeat: int) -
         build_fim_prompt(inputs, QWEN, counter, 2048)
     per_call = (time.perf_counter() - start) / repeat
     assert per_call < 0.001
+
+
+def test_window_hint_keeps_the_start_until_it_no_longer_fits() -> None:
+    """Typing new lines keeps the window start (and so the whole cached prefix) until the budget is spent."""
+    from dataclasses import replace
+
+    counter = CharCounter()
+    text = numbered_file(3000)
+    offset = text.index("value_1500 =")
+    first = build_fim_prompt(PromptInputs("python", "m.py", text, offset), QWEN, counter, 2000)
+    hint = first.window_start_line
+    starts = set()
+    for extra_lines in range(0, 40, 4):
+        typed = text[:offset] + "x = 1\n" * extra_lines + text[offset:]
+        cursor = offset + len("x = 1\n") * extra_lines
+        built = build_fim_prompt(replace(PromptInputs("python", "m.py", typed, cursor), window_hint_line=hint),
+                                 QWEN, counter, 2000)
+        starts.add(built.window_start_line)
+        assert built.text.startswith(first.text[: first.stable_prefix_len - len("value_1500 =")][:500])
+    assert starts == {hint}
+    # Far beyond the budget the window has to move on.
+    moved = build_fim_prompt(replace(PromptInputs("python", "m.py", text, text.index("value_2500 =")),
+                                     window_hint_line=hint), QWEN, counter, 2000)
+    assert moved.window_start_line > hint
