@@ -16,7 +16,7 @@ which every conversion costs O(log lines + line length).
 from __future__ import annotations
 
 import bisect
-import functools
+import collections
 import itertools
 import re
 from typing import NamedTuple, Protocol
@@ -182,10 +182,53 @@ def _byte_starts(text: str) -> list[int]:
     return [0, *(match.end() for match in _LINE_BREAK_BYTES.finditer(data))]
 
 
-@functools.lru_cache(maxsize=16)
+_INDEXES: collections.OrderedDict[str, LineIndex] = collections.OrderedDict()
+_CACHE_SIZE = 16
+
+
 def line_index(text: str) -> LineIndex:
     """The cached LineIndex of `text` (a str caches its hash, so repeated lookups are O(1))."""
-    return LineIndex(text)
+    index = _INDEXES.get(text)
+    if index is None:
+        index = remember(LineIndex(text))
+    else:
+        _INDEXES.move_to_end(text)
+    return index
+
+
+def remember(index: LineIndex) -> LineIndex:
+    _INDEXES[index.text] = index
+    if len(_INDEXES) > _CACHE_SIZE:
+        _INDEXES.popitem(last=False)
+    return index
+
+
+def edited_index(old: LineIndex, start: int, end: int, inserted: str, new_text: str) -> LineIndex:
+    """The index of `new_text` = old text with [start, end) replaced by `inserted`, derived from `old`.
+
+    Rebuilding costs ~1-5 ms on a 5,000-line file, on every keystroke; shifting the line starts
+    after the edit costs a tenth of that. Carriage returns near the edit take the slow, safe path.
+    """
+    if old.has_lone_cr or "\r" in inserted or "\r" in old.text[max(0, start - 1):end + 1]:
+        return LineIndex(new_text)
+    first = old.line_of(start)
+    last = old.line_of(end)
+    delta = len(inserted) - (end - start)
+    breaks = [start + i + 1 for i, char in enumerate(inserted) if char == "\n"]
+    index = LineIndex.__new__(LineIndex)
+    index.text = new_text
+    index.has_lone_cr = False
+    index.line_starts = old.line_starts[: first + 1] + breaks + [x + delta for x in old.line_starts[last + 1:]]
+    index.is_ascii = old.is_ascii and inserted.isascii()
+    if index.is_ascii:
+        index.byte_starts = index.line_starts
+    else:
+        byte_start, byte_end = old.byte_offset(start), old.byte_offset(end)
+        encoded = [len(inserted[: i + 1].encode("utf-8", "surrogatepass")) for i, c in enumerate(inserted) if c == "\n"]
+        byte_delta = len(inserted.encode("utf-8", "surrogatepass")) - (byte_end - byte_start)
+        index.byte_starts = (old.byte_starts[: first + 1] + [byte_start + n for n in encoded]
+                             + [x + byte_delta for x in old.byte_starts[last + 1:]])
+    return index
 
 
 def offset_at(text: str, position: HasLineCharacter, encoding: object = UTF16) -> int:

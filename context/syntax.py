@@ -113,6 +113,7 @@ class SyntaxTree:
         index = positions.line_index(old)
         start, end = sorted((max(0, min(start, len(old))), max(0, min(end, len(old)))))
         self._text = old[:start] + new_text + old[end:]
+        positions.remember(positions.edited_index(index, start, end, new_text, self._text))
         self._dirty = True
         if self._tree is None:
             return

@@ -144,8 +144,12 @@ def _counter_for_path(path: Path) -> HFTokenizerCounter:
     return HFTokenizerCounter(path)
 
 
+@functools.lru_cache(maxsize=32)
 def counter_for(model_name: str, explicit_path: str | os.PathLike[str] | None = None) -> TokenCounter:
-    """One shared counter per tokenizer file; the calibrated estimate when none is found."""
+    """One shared counter per tokenizer file; the calibrated estimate when none is found.
+
+    Cached: finding the file touches the disk (~1 ms), and this runs on every completion.
+    """
     path = find_tokenizer_json(model_name, explicit_path)
     return _counter_for_path(path) if path is not None else EstimateCounter()
 

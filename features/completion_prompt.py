@@ -40,7 +40,10 @@ COMPLETION_TIMEOUT_CAP_S = 5.0
 class CompletionPlan:
     document: OpenDocument
     text: str
-    """The document text when the request was planned: the document object itself keeps changing."""
+    """The text around the cursor when the request was planned (the document itself keeps changing).
+
+    Post-processing only needs the neighbourhood: it gets the parsed window, with `offset` inside it.
+    """
     tree: tree_sitter.Tree | None
     """A copy of the tree for that text (the live tree is edited in place as the user types)."""
     offset: int
@@ -71,9 +74,10 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
         temperature=settings.completion.temperature, stop=tuple(template.stop_tokens),
     )
     maybe_warm_up(server, document, prompt, request)
-    tree = document.syntax.tree
-    return CompletionPlan(document, document.text, tree.copy() if tree is not None else None, offset, multiline,
-                          template, prompt, request)
+    view = document.local(offset)
+    tree = view.syntax.tree
+    return CompletionPlan(document, view.syntax.text, tree.copy() if tree is not None else None,
+                          view.to_local(offset), multiline, template, prompt, request)
 
 
 async def choose_template(server: GhostwriterServer, model: str) -> FimTemplate:
@@ -112,16 +116,16 @@ async def special_tokens_served(server: GhostwriterServer, model: str) -> list[s
 
 
 def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int) -> PromptInputs:
-    syntax = document.syntax
     budget_s = server.settings.completion.contextTimeMs / 1000
     deadline = time.perf_counter() + budget_s
+    view = document.local(offset)
     # The outermost scope (e.g. the class) changes far less often than the innermost one while typing,
     # and its header line sits early in the prompt: a stable header keeps the prefix cache warm.
     # On a blank line, take the scope of the last line with code: where the cursor's indentation is
     # not typed yet (or the editor did not auto-indent), the scope would otherwise flicker away.
-    scopes = extract.enclosing_scopes(syntax, last_code_offset(document.text, offset))
+    scopes = extract.enclosing_scopes(view.syntax, view.to_local(last_code_offset(document.text, offset)))
     scope = scopes[-1] if scopes else None
-    names = extract.identifiers_near(syntax, offset)
+    names = extract.identifiers_near(view.syntax, view.to_local(offset))
     index = server.documents.index
     definitions = index.definitions_for(names, exclude_uri=document.uri,
                                         budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
@@ -135,8 +139,8 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
         repo_name=repo_name(server),
         text=document.text,
         offset=offset,
-        scope_range=(scope.start, scope.end) if scope else None,
-        imports="\n".join(extract.imports(syntax)),
+        scope_range=(view.to_document(scope.start), view.to_document(scope.end)) if scope else None,
+        imports="\n".join(document.imports()),
         definitions=list(definitions),
         similar=list(similar),
     )
@@ -206,7 +210,8 @@ async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *,
         job.raw_so_far = text
 
     generation = await server.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
-                                                should_stop=should_stop, timings=job.timings)
+                                                should_stop=should_stop, timings=job.timings,
+                                                prompt_tokens=sum(tokens for _, tokens in plan.prompt.sections))
     result = postprocess(generation.text, context)
     log.debug("completion", extra={"fields": {"raw": generation.text[:200], "final": (result or "")[:200]}})
     return result

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from context import extract
+from context.local_view import LocalView, head_view, local_view
 from context.postprocess import detect_indent_unit
 from context.syntax import SyntaxTree
 from context.workspace_index import WorkspaceIndex, uri_to_key
@@ -29,6 +31,8 @@ class OpenDocument:
     opened_at: float = field(default_factory=time.monotonic)
     edited_at: float = 0.0
     _indent: tuple[str, int] | None = None
+    _local: tuple[tuple[int, int], LocalView] | None = None
+    _imports: tuple[str, list[str]] | None = None
 
     @property
     def text(self) -> str:
@@ -37,6 +41,20 @@ class OpenDocument:
     @property
     def language_id(self) -> str:
         return self.syntax.language_id
+
+    def local(self, offset: int) -> LocalView:
+        """The parsed window around `offset`, shared by everything one request does at this revision."""
+        key = (self.syntax.revision, offset)
+        if self._local is None or self._local[0] != key:
+            self._local = (key, local_view(self.text, offset, self.language_id))
+        return self._local[1]
+
+    def imports(self) -> list[str]:
+        """Import statements of the file's top, re-parsed only when those lines change."""
+        head = self.text[:4096]
+        if self._imports is None or self._imports[0] != head:
+            self._imports = (head, extract.imports(head_view(self.text, self.language_id)))
+        return self._imports[1]
 
     def indent_unit(self) -> str:
         """The document's indent unit, re-detected every 200 edits (it is a ~1 ms scan of a large file)."""

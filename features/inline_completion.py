@@ -103,7 +103,8 @@ class InlineCompletion:
         if reused is not None:
             trace.outcome = "typed-ahead"
             return self._answer(document, offset, params.position, reused)
-        decision = completion_kind(document.syntax, document.text, offset, document.language_id)
+        view = document.local(offset)
+        decision = completion_kind(view.syntax, view.syntax.text, view.to_local(offset), document.language_id)
         if decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
             self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
             trace.outcome = f"gated:{decision.reason}"

@@ -40,11 +40,22 @@ def run_server(args: argparse.Namespace) -> None:
                   args.log_file or os.environ.get("GHOSTWRITER_LOG_FILE", ""))
     announce_backend()
     server = create_server(exclude=tuple(args.exclude))
+    profile = os.environ.get("GHOSTWRITER_PROFILE")  # a developer's aid: cProfile output path
+    if profile:
+        import cProfile
+
+        cProfile.runctx("start(server, args)", globals(), {"start": _start, "server": server, "args": args},
+                        profile)
+    else:
+        _start(server, args)
+
+
+def _start(server: object, args: argparse.Namespace) -> None:
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
+        server.start_tcp(host or "127.0.0.1", int(port))  # type: ignore[attr-defined]
     else:
-        server.start_io()
+        server.start_io()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ class Pipeline:
     async def generate(self, request: GenerationRequest, *, automatic: bool = False,
                        should_stop: Callable[[str], bool] | None = None,
                        on_text: Callable[[str], None] | None = None,
-                       use_cache: bool = True, timings: dict[str, float] | None = None) -> Generation:
+                       use_cache: bool = True, timings: dict[str, float] | None = None,
+                       prompt_tokens: int | None = None) -> Generation:
+        """Run one model call. `prompt_tokens`: the caller's count, when it has one (saves a re-count)."""
         started = time.perf_counter()
         timings = timings if timings is not None else {}
         backend, local = self.route.current()
@@ -76,7 +78,7 @@ class Pipeline:
             hit = await self.cache.get(key)
             if hit is not None:
                 return self._from_cache(request, hit, started, local)
-        self._check_budget(request, local, automatic)
+        self._check_budget(request, local, automatic, prompt_tokens)
         timings["sent"] = time.perf_counter()
         generation = await self._call(backend, request, started, should_stop, on_text)
         timings["received"] = time.perf_counter()
@@ -93,10 +95,12 @@ class Pipeline:
         return cache_key(prompt_version=self.prompt_version, backend_id=backend.name, model=request.model,
                          prompt=request.prompt, messages=request.messages, params=params)
 
-    def _check_budget(self, request: GenerationRequest, local: bool, automatic: bool) -> None:
-        if request.feature == "warmup":
-            return
-        estimate = self.estimate_tokens(request.model, self.last_prompt)
+    def _check_budget(self, request: GenerationRequest, local: bool, automatic: bool,
+                      prompt_tokens: int | None) -> None:
+        if request.feature == "warmup" or not (self.ledger.daily_limit or self.ledger.session_limit):
+            return  # no budget set: nothing to check, and no reason to count tokens on the hot path
+        estimate = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model,
+                                                                                        self.last_prompt)
         reason = self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
                                            max_tokens=request.max_tokens, local=local)
         if reason:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from cache import PromptCache
 from lsp_server import __version__
@@ -64,6 +65,24 @@ class GhostwriterProtocol(LanguageServerProtocol):
 
     def take_version(self, msg_id: Any) -> int | None:
         return self.request_versions.pop(msg_id, None)
+
+    # pygls keeps its own copy of every open document and applies each change to it line by line
+    # (~2 ms per keystroke on a 5,000-line file). Our document store (features/documents.py) owns
+    # the text and its syntax tree, so these built-ins only hand over to our handlers.
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
 
 
 class GhostwriterServer(LanguageServer):

@@ -1,0 +1,79 @@
+"""A small syntax tree around the cursor, for everything on the keystroke path.
+
+Re-parsing a 5,000-line file after each keystroke costs 6-15 ms even incrementally (measured
+with tree-sitter-python on a 2-core machine), more than the whole latency budget of the
+server. Gating, scope and identifier extraction and the syntax check only look near the
+cursor, so they get a fresh parse of a window of ~200 lines (well under a millisecond); the
+whole-file tree stays for the workspace index, which can afford to be lazy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from context.syntax import SyntaxTree
+
+LINES_BEFORE = 150
+LINES_AFTER = 60
+# How much further up to look for a top-level line, so the window starts at a statement boundary.
+LINES_TO_BOUNDARY = 120
+
+
+@dataclass(frozen=True)
+class LocalView:
+    syntax: SyntaxTree
+    base: int
+    """Document offset of the window's first character."""
+
+    def to_local(self, offset: int) -> int:
+        return max(0, min(offset - self.base, len(self.syntax.text)))
+
+    def to_document(self, offset: int) -> int:
+        return offset + self.base
+
+
+def _line_start_before(text: str, offset: int, lines: int) -> int:
+    position = offset
+    for _ in range(lines):
+        previous = text.rfind("\n", 0, max(0, position - 1))
+        if previous < 0:
+            return 0
+        position = previous + 1
+    return text.rfind("\n", 0, position) + 1
+
+
+def _top_level_start(text: str, start: int, limit: int) -> int:
+    """Walk up from `start` to a line that begins at column 0 with code (a top-level statement)."""
+    position = start
+    for _ in range(limit):
+        if position == 0:
+            return 0
+        line_end = text.find("\n", position)
+        line = text[position:line_end if line_end >= 0 else len(text)]
+        if line[:1] not in ("", " ", "\t") and not line.startswith(("#", "//", "}", ")", "]")):
+            return position
+        position = text.rfind("\n", 0, position - 1) + 1
+    return start
+
+
+def _line_end_after(text: str, offset: int, lines: int) -> int:
+    position = offset
+    for _ in range(lines):
+        following = text.find("\n", position)
+        if following < 0:
+            return len(text)
+        position = following + 1
+    return position
+
+
+def local_view(text: str, offset: int, language_id: str | None) -> LocalView:
+    """Parse the lines around `offset` (starting at a top-level statement where one is near)."""
+    rough_start = _line_start_before(text, offset, LINES_BEFORE)
+    start = _top_level_start(text, rough_start, LINES_TO_BOUNDARY)
+    end = _line_end_after(text, offset, LINES_AFTER)
+    return LocalView(SyntaxTree(language_id, text[start:end]), start)
+
+
+def head_view(text: str, language_id: str | None, lines: int = 200) -> SyntaxTree:
+    """The top of the file, where imports live."""
+    return SyntaxTree(language_id, text[:_line_end_after(text, 0, lines)])
