@@ -9,9 +9,13 @@ python3 -m pip install -q --no-index --no-deps --target /tmp/gw-site .gpu/ghost/
 export PYTHONPATH=/tmp/site:/tmp/gw-site:$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 VLLM_NO_USAGE_STATS=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 if [ "$what" = bench ] || [ "$what" = both ]; then
-  python3 -m bench.vllm_bench --model "$model" --out "$out/vllm_bench.json" ${GW_BENCH_ARGS:-} \
-    2> >(tail -c 20000 > "$out/bench.stderr") || echo "bench failed: see bench.stderr"
+  # GW_DEADLINE_S: stop the bench this many seconds after this script started (results so far are kept).
+  limit=(); [ -n "${GW_DEADLINE_S:-}" ] && limit=(timeout $((GW_DEADLINE_S - SECONDS)))
+  "${limit[@]}" python3 -m bench.vllm_bench --model "$model" --out "$out/vllm_bench.json" ${GW_BENCH_ARGS:-} \
+    2> >(grep -v "Ignoring notification for unknown method" | tail -c 20000 > "$out/bench.stderr") \
+    || echo "bench failed or was stopped: see bench.stderr"
   cp /tmp/gw-bench/phase1.log "$out/" 2>/dev/null || true
+  sleep 1  # let the stderr filter finish writing
 fi
 if [ "$what" = test ] || [ "$what" = both ]; then
   GHOSTWRITER_GPU_MODEL="$model" GHOSTWRITER_GPU_DUMMY=1 python3 -m pytest -q -m gpu tests/gpu -p no:cacheprovider \

@@ -7,6 +7,13 @@ Phase 1  one editor: the server starts the engine through its supervisor (backen
          passes start equally cold and each prompt shares its prefix with the one before).
 Phase 2  N editors typing at once (N servers on the same engine): p95 latency, completions/s.
 
+Not every keystroke reaches the model (gating answers in-comment / mid-word positions at once,
+typed-ahead reuse answers from the previous completion), so latencies are reported for all
+keystrokes and for the keystrokes that made a model call. Which keystroke did is read from the
+server's own per-request trace ("inline completion" log records, in request order); the trace's
+backend_ms also gives the server-added time per request (client latency - backend_ms). Both
+single-line and multi-line requests are capped at --max-tokens, as the raw pass is.
+
     python -m bench.vllm_bench --model DIR [--load-format dummy] [--out result.json]
 """
 
@@ -30,6 +37,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from bench.inline_overhead import percentile, pick_region, source_file
+from context.early_stop import stop_rule
+from context.fim import TEMPLATES
 
 CAPS = types.ClientCapabilities(
     text_document=types.TextDocumentClientCapabilities(inline_completion=types.InlineCompletionClientCapabilities()),
@@ -74,6 +83,55 @@ async def wait_ready(client: LanguageClient, uri: str, timeout: float) -> dict[s
     raise TimeoutError("engine did not become ready")
 
 
+def read_traces(log: Path, offset: int = 0) -> list[dict[str, Any]]:
+    """The server's "inline completion" trace records written after byte `offset` of its log."""
+    if not log.exists():
+        return []
+    with log.open("rb") as f:
+        f.seek(offset)
+        lines = f.read().decode("utf-8", errors="replace").splitlines()
+    traces = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("msg") == "inline completion":
+            traces.append(record)
+    return traces
+
+
+def log_size(log: Path) -> int:
+    return log.stat().st_size if log.exists() else 0
+
+
+def keystroke_breakdown(latencies: list[float], traces: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pair each keystroke with its trace (the last len(latencies) records, requests being sequential)."""
+    traces = traces[-len(latencies):] if latencies else []
+    if len(traces) != len(latencies):
+        return {"trace_mismatch": {"keystrokes": len(latencies), "traces": len(traces)}}
+    called = [i for i, t in enumerate(traces) if "backend_ms" in t]
+    outcomes: dict[str, int] = {}
+    for t in traces:
+        outcomes[t.get("outcome", "?")] = outcomes.get(t.get("outcome", "?"), 0) + 1
+    return {
+        "model_call_keystrokes": called,
+        "outcomes": outcomes,
+        "model_call_latency_ms": stats([latencies[i] for i in called]),
+        "backend_ms": stats([traces[i]["backend_ms"] for i in called]),
+        "server_added_ms": stats([latencies[i] - traces[i]["backend_ms"] for i in called]),
+        "server_pre_ms": stats([traces[i]["pre_ms"] for i in called]),
+        "server_post_ms": stats([traces[i]["post_ms"] for i in called]),
+        "other_keystrokes_latency_ms": stats([x for i, x in enumerate(latencies) if i not in set(called)]),
+    }
+
+
+def hit_rate(block: dict[str, Any] | None) -> float | None:
+    if not block or not block.get("promptTokens"):
+        return None
+    return round(block["cachedPromptTokens"] / block["promptTokens"], 4)
+
+
 def inline(uri: str, line: int, character: int) -> types.InlineCompletionParams:
     return types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line, character),
@@ -89,10 +147,15 @@ class Editor:
         self.client, self.typed = client, original[start:end][:chars]
         self.text = original[:start] + original[end:]
         self.line, self.character = original[:start].count("\n"), 0
+        self.line_prefixes: list[str] = []  # the cursor line's text before the cursor, per keystroke
         path.write_text(self.text)
         self.uri, self.version = path.as_uri(), 1
         client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=self.text)))
+
+    async def prime(self) -> None:
+        """One unmeasured request, as an editor open for a while has made: tokenizer, template, index loaded."""
+        await self.client.text_document_inline_completion_async(inline(self.uri, self.line, self.character))
 
     async def type_all(self, collect_prompts: bool = False) -> tuple[list[float], list[str]]:
         latencies, prompts = [], []
@@ -104,6 +167,9 @@ class Editor:
                 content_changes=[types.TextDocumentContentChangePartial(
                     range=types.Range(start=position, end=position), text=ch)]))
             self.line, self.character = (self.line + 1, 0) if ch == "\n" else (self.line, self.character + 1)
+            line_prefix = "" if ch == "\n" else (self.line_prefixes[-1] if self.line_prefixes and self.character > 1
+                                                  else "") + ch
+            self.line_prefixes.append(line_prefix)
             t0 = time.perf_counter()
             await self.client.text_document_inline_completion_async(inline(self.uri, self.line, self.character))
             latencies.append((time.perf_counter() - t0) * 1000)
@@ -113,22 +179,41 @@ class Editor:
         return latencies, prompts
 
 
-async def raw_vllm(base_url: str, model: str, prompts: list[str], max_tokens: int) -> dict[str, Any]:
+async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str]], max_tokens: int,
+                   stop: list[str]) -> dict[str, Any]:
+    """Each (prompt, cursor line prefix) streamed as the server sends it (same max_tokens and stop).
+
+    stop_ms: when the server's single-line early stop (first line break after text) would have
+    closed the stream, else the stream's end; total_ms: the whole stream (all max_tokens).
+    """
     root = base_url.rsplit("/v1", 1)[0]
-    ttft, total = [], []
+    ttft, at_stop, total = [], [], []
     async with httpx.AsyncClient(timeout=60) as http:
         reset = await http.post(f"{root}/reset_prefix_cache")
-        for prompt in prompts:
-            body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+        for prompt, line_prefix in prompts:
+            body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
+                    "stop": stop}
+            should_stop = stop_rule(False, line_prefix, tuple(stop))
             t0 = time.perf_counter()
-            first = None
+            first = stopped = None
+            text = ""
             async with http.stream("POST", f"{base_url}/completions", json=body) as response:
                 async for line in response.aiter_lines():
-                    if line.startswith("data: ") and first is None:
+                    if not line.startswith("data: "):
+                        continue
+                    if first is None:
                         first = time.perf_counter()
-            ttft.append(((first or time.perf_counter()) - t0) * 1000)
-            total.append((time.perf_counter() - t0) * 1000)
-    return {"ttft_ms": stats(ttft), "total_ms": stats(total), "prefix_cache_reset_status": reset.status_code}
+                    if stopped is None and line != "data: [DONE]":
+                        with_text = json.loads(line[6:]).get("choices") or [{}]
+                        text += with_text[0].get("text") or ""
+                        if text and should_stop(text):
+                            stopped = time.perf_counter()
+            end = time.perf_counter()
+            ttft.append(((first or end) - t0) * 1000)
+            at_stop.append(((stopped or end) - t0) * 1000)
+            total.append((end - t0) * 1000)
+    return {"n_prompts": len(prompts), "ttft_ms": stats(ttft), "stop_ms": stats(at_stop), "total_ms": stats(total),
+            "prefix_cache_reset_status": reset.status_code}
 
 
 async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageClient, dict[str, Any]]:
@@ -136,22 +221,41 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
         "backend": {"kind": "vllm", "vllm": {"model": args.model, "python": sys.executable,
                                              "startupTimeoutS": args.startup_timeout, "args": args.engine_args}},
         "cache": {"enabled": False},  # measure the engine, not our disk cache
-        "completion": {"debounceMs": 0, "maxTokens": args.max_tokens, "contextTokens": args.context_tokens},
+        "completion": {"debounceMs": 0, "maxTokens": args.max_tokens, "multilineMaxTokens": args.max_tokens,
+                       "contextTokens": args.context_tokens},
     }
     client = await start_server(settings, workdir, "phase1.log")
     editor = Editor(client, workdir / "typed_0.py", 2500, args.chars)
     result: dict[str, Any] = {"startup": await wait_ready(client, editor.uri, args.startup_timeout)}
     await client.workspace_execute_command_async(types.ExecuteCommandParams(command="ghostwriter.resetUsage"))
+    log_offset = log_size(workdir / "phase1.log")
     latencies, prompts = await editor.type_all(collect_prompts=True)
     summary = await usage(client)
     session = summary["session"]
     result["lsp_latency_ms"] = stats(latencies)
-    result["prefix_cache_hit_rate"] = round(session["cachedPromptTokens"] / max(1, session["promptTokens"]), 4)
+    breakdown = keystroke_breakdown(latencies, read_traces(workdir / "phase1.log", log_offset))
+    called = breakdown.pop("model_call_keystrokes", [])
+    result["keystrokes"] = breakdown
+    completion = summary.get("byFeature", {}).get("completion")
+    result["prefix_cache_hit_rate"] = hit_rate(completion)  # completion requests only
+    result["prefix_cache_hit_rate_with_warmups"] = hit_rate(session)
     result["session_usage"] = session
+    result["usage_by_feature"] = summary.get("byFeature", {})
     engine_url = summary.get("engineUrl", "")
-    result["raw_vllm_same_prompts"] = await raw_vllm(engine_url, args.model, prompts, args.max_tokens)
-    result["server_added_p50_ms"] = round(result["lsp_latency_ms"]["p50"]
-                                          - result["raw_vllm_same_prompts"]["total_ms"]["p50"], 2)
+    # showLastPrompt is the pipeline's last prompt: a KV warm-up started by the same keystroke may have
+    # replaced it with its stable prefix; only whole FIM prompts (ending in a middle token) are replayed.
+    middles = tuple(t.special_tokens[2] for t in TEMPLATES.values())
+    replay = [(prompts[i], editor.line_prefixes[i]) for i in called if prompts[i].endswith(middles)]
+    result["raw_prompts_skipped_warmup_overwritten"] = len(called) - len(replay)
+    template = next((t for t in TEMPLATES.values() if replay and replay[0][0].endswith(t.special_tokens[2])), None)
+    stop = list(template.stop_tokens) if template else []  # the stop list the server sends with these prompts
+    raw = await raw_vllm(engine_url, args.model, replay, args.max_tokens, stop)
+    result["raw_vllm_same_prompts"] = raw
+    server_added = breakdown.get("server_added_ms", {})
+    result["server_added_p50_ms"] = server_added.get("p50")  # paired: client latency - the server's backend_ms
+    model_call = breakdown.get("model_call_latency_ms", {})
+    if model_call.get("n") and raw["stop_ms"].get("n"):
+        result["lsp_minus_raw_p50_ms"] = round(model_call["p50"] - raw["stop_ms"]["p50"], 2)
     result["engine_url"] = engine_url
     return client, result
 
@@ -159,24 +263,51 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
 async def phase_two(args: argparse.Namespace, workdir: Path, engine_url: str, editors: int) -> dict[str, Any]:
     settings = {"backend": {"kind": "openai", "baseUrl": engine_url, "model": args.model},
                 "cache": {"enabled": False},
-                "completion": {"debounceMs": 0, "maxTokens": args.max_tokens, "contextTokens": args.context_tokens}}
-    clients = await asyncio.gather(*(start_server(settings, workdir, f"n{editors}_{i}.log") for i in range(editors)))
-    sessions = [Editor(c, workdir / f"typed_{editors}_{i}.py", 1000 + 97 * i, args.concurrent_chars)
-                for i, c in enumerate(clients)]
+                "completion": {"debounceMs": 0, "maxTokens": args.max_tokens, "multilineMaxTokens": args.max_tokens,
+                               "contextTokens": args.context_tokens}}
+    # Each server gets a workspace of its own file only: in one shared folder every server would index
+    # every other editor's copy of the file at startup, a CPU storm no real editor sees.
+    roots = [workdir / f"n{editors}_{i}" for i in range(editors)]
+    for root in roots:
+        root.mkdir(parents=True, exist_ok=True)
+    clients = await asyncio.gather(*(start_server(settings, root, "server.log") for root in roots))
+    sessions = [Editor(c, root / "typed.py", 1000 + 97 * i, args.concurrent_chars)
+                for i, (c, root) in enumerate(zip(clients, roots, strict=True))]
+    await asyncio.gather(*(s.prime() for s in sessions))
     t0 = time.perf_counter()
     results = await asyncio.gather(*(s.type_all() for s in sessions))
     wall = time.perf_counter() - t0
     latencies = [x for lat, _ in results for x in lat]
+    called: list[float] = []
+    mismatched = 0
+    for i, (lat, _) in enumerate(results):
+        traces = read_traces(roots[i] / "server.log")[-len(lat):]
+        if len(traces) != len(lat):
+            mismatched += 1
+            continue
+        called += [x for x, t in zip(lat, traces, strict=True) if "backend_ms" in t]
     await asyncio.gather(*(c.shutdown_session() for c in clients))
     await asyncio.gather(*(c.stop() for c in clients))
-    return {"editors": editors, "latency_ms": stats(latencies), "completions_per_s": round(len(latencies) / wall, 1)}
+    return {"editors": editors, "latency_ms": stats(latencies), "completions_per_s": round(len(latencies) / wall, 1),
+            "model_call_latency_ms": stats(called), "model_calls_per_s": round(len(called) / wall, 1),
+            "editors_without_traces": mismatched}
+
+
+def save(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Written after every phase too, so a run cut short still leaves what it measured."""
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2))
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(args.workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     client, result = await phase_one(args, workdir)
-    result["concurrent"] = [await phase_two(args, workdir, result["engine_url"], n) for n in args.editors]
+    result["concurrent"] = []
+    save(args, result)
+    for n in args.editors:
+        result["concurrent"].append(await phase_two(args, workdir, result["engine_url"], n))
+        save(args, result)
     await client.shutdown_session()
     await client.stop()
     return result
@@ -201,10 +332,8 @@ def main() -> None:
     args.engine_args = ["--load-format", args.load_format, "--max-model-len", "8192",
                         "--gpu-memory-utilization", "0.85", *args.extra]
     result = asyncio.run(main_async(args))
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    print(json.dumps(result, indent=2))
+    save(args, result)
 
 
 if __name__ == "__main__":
