@@ -271,7 +271,8 @@ async def phase_two(args: argparse.Namespace, workdir: Path, engine_url: str, ed
     for root in roots:
         root.mkdir(parents=True, exist_ok=True)
     clients = await asyncio.gather(*(start_server(settings, root, "server.log") for root in roots))
-    sessions = [Editor(c, root / "typed.py", 1000 + 97 * i, args.concurrent_chars)
+    # Regions 97 lines apart from line 1000, wrapping round within the file's 5,000 lines (64 editors).
+    sessions = [Editor(c, root / "typed.py", 100 + (900 + 97 * i) % 4800, args.concurrent_chars)
                 for i, (c, root) in enumerate(zip(clients, roots, strict=True))]
     await asyncio.gather(*(s.prime() for s in sessions))
     t0 = time.perf_counter()
