@@ -65,20 +65,33 @@ async def usage(client: LanguageClient) -> dict[str, Any]:
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(command="ghostwriter.showUsage"))
 
 
-async def wait_ready(client: LanguageClient, uri: str, timeout: float) -> dict[str, Any]:
-    """Poll until the engine serves; meanwhile check that requests are answered, not hung."""
+PROBE = "def add(a, b):\n    return "  # the cursor at its end: a position that is not gated, so it needs the model
+
+
+async def wait_ready(client: LanguageClient, workdir: Path, timeout: float) -> dict[str, Any]:
+    """Poll until the engine serves; meanwhile check that completion requests are answered, not hung."""
+    probe = workdir / "probe" / "probe.py"  # its own folder: the typed file's workspace stays as it was
+    probe.parent.mkdir(parents=True, exist_ok=True)
+    probe.write_text(PROBE)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=probe.as_uri(), language_id="python", version=1, text=PROBE)))
     began = time.perf_counter()
     answered_while_starting: list[float] = []
+    items = 0
     while time.perf_counter() - began < timeout:
         summary = await usage(client)
         if "ready" in summary.get("backend", ""):
+            client.text_document_did_close(types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=probe.as_uri())))
             return {"startup_s": round(time.perf_counter() - began, 1),
-                    "requests_answered_while_starting_ms": stats(answered_while_starting)}
+                    "requests_answered_while_starting_ms": stats(answered_while_starting),
+                    "items_while_starting": items}
         if "failed" in summary.get("backend", ""):
             raise RuntimeError(f"engine failed: {summary.get('message')}")
         t0 = time.perf_counter()
-        await client.text_document_inline_completion_async(inline(uri, 0, 0))
+        answer = await client.text_document_inline_completion_async(inline(probe.as_uri(), 1, len("    return ")))
         answered_while_starting.append((time.perf_counter() - t0) * 1000)
+        items += len(getattr(answer, "items", None) or [])
         await asyncio.sleep(2)
     raise TimeoutError("engine did not become ready")
 
@@ -226,7 +239,7 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     }
     client = await start_server(settings, workdir, "phase1.log")
     editor = Editor(client, workdir / "typed_0.py", 2500, args.chars)
-    result: dict[str, Any] = {"startup": await wait_ready(client, editor.uri, args.startup_timeout)}
+    result: dict[str, Any] = {"startup": await wait_ready(client, workdir, args.startup_timeout)}
     await client.workspace_execute_command_async(types.ExecuteCommandParams(command="ghostwriter.resetUsage"))
     log_offset = log_size(workdir / "phase1.log")
     latencies, prompts = await editor.type_all(collect_prompts=True)
