@@ -76,6 +76,10 @@ class WorkspaceIndex:
         """Register or touch an open document (cheap: the work happens lazily at lookup)."""
         self._tick += 1
         key = uri_to_key(uri)
+        if len(syntax.text) > self.max_file_bytes or "\x00" in syntax.text[:8192]:
+            # Huge or binary documents would cost seconds to window and rank, for little context.
+            self._open.pop(key, None)
+            return
         entry = self._open.get(key)
         if entry is None or entry.syntax is not syntax:
             self._open[key] = _OpenDocument(syntax, self._tick)

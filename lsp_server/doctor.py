@@ -53,7 +53,7 @@ def run_doctor(arg: str | None, out: Any = None) -> int:
 
 async def check_backend(settings: Settings, out: Any) -> bool:
     kind = effective_kind(settings)
-    if kind == "none":
+    if kind == "none" or (kind == "openai" and not settings.backend.baseUrl):
         print(f"✗ backend: {NO_BACKEND_MESSAGE}", file=out)
         return False
     if kind == "vllm":

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -61,7 +62,14 @@ class GhostwriterProtocol(LanguageServerProtocol):
                 if len(self.request_versions) > 1000:  # ids of requests cancelled before they ran
                     self.request_versions.clear()
                 self.request_versions[data["id"]] = version
-        return super().structure_message(data)
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            # pygls drops a request whose params don't parse; the editor would wait for it forever.
+            # Answer it with the error, then let pygls log the failure as usual.
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
 
     def take_version(self, msg_id: Any) -> int | None:
         return self.request_versions.pop(msg_id, None)
