@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import sysconfig
@@ -41,9 +42,10 @@ FIM_PREFIX, FIM_SUFFIX = "<|fim_prefix|>", "<|fim_suffix|>"
 class OracleBackend(FakeOpenAIServer):
     """Answers each FIM prompt with the real continuation of the line in the original file."""
 
-    def __init__(self, original: str) -> None:
+    def __init__(self, original: str, reply: str = "line") -> None:
         super().__init__(models=["qwen2.5-coder-1.5b"], zero_latency=True)
         self.original = original
+        self.reply = reply
 
     def match(self, endpoint: str, body: Any) -> Rule:
         prompt = prompt_text(body)
@@ -54,7 +56,11 @@ class OracleBackend(FakeOpenAIServer):
             return Rule(reply="")
         start = at + len(tail)
         end = self.original.find("\n", start)
-        return Rule(reply=self.original[start:end if end >= 0 else None], chunk_chars=8,
+        end = end if end >= 0 else len(self.original)
+        if self.reply == "word":  # a short suggestion: the user soon types past it, so more model calls
+            match = re.search(r"\w+\W?", self.original[start:end])
+            end = start + match.end() if match else end
+        return Rule(reply=self.original[start:end], chunk_chars=8,
                     usage={"prompt_tokens": len(prompt) // 4, "completion_tokens": 8})
 
 
@@ -84,12 +90,12 @@ def common_prefix(a: str, b: str) -> int:
     return i
 
 
-async def replay(chars: int, workdir: Path) -> dict[str, Any]:
+async def replay(chars: int, workdir: Path, reply: str = "line") -> dict[str, Any]:
     original = source_file()
     start, end = pick_region(original)
     typed_region = original[start:end][:chars]
     document = original[:start] + original[end:]
-    backend = OracleBackend(original).start()
+    backend = OracleBackend(original, reply).start()
     log_file = workdir / "server.log"
     env = {**os.environ, "GHOSTWRITER_CONFIG": os.devnull, "GHOSTWRITER_LOG_LEVEL": "info",
            "GHOSTWRITER_LOG_FILE": str(log_file)}
@@ -161,9 +167,12 @@ def summarise(log_file: Path, round_trips: list[float], prompts: list[str], keys
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chars", type=int, default=600, help="characters to type")
+    parser.add_argument("--reply", choices=["line", "word"], default="line",
+                        help="the oracle answers with the rest of the line, or only the next word")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(replay(args.chars, Path(tmp)))
+        result = asyncio.run(replay(args.chars, Path(tmp), args.reply))
+    result["reply_mode"] = args.reply
     cpu = platform.processor() or platform.machine()
     result["machine"] = f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(json.dumps(result, indent=2))

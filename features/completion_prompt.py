@@ -7,7 +7,6 @@ before anything is spent, and so a job can be adopted by later keystrokes (typed
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import time
@@ -73,7 +72,6 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
         feature="completion", model=model, prompt=prompt.text, max_tokens=max_tokens,
         temperature=settings.completion.temperature, stop=tuple(template.stop_tokens),
     )
-    maybe_warm_up(server, document, prompt, request)
     view = document.local(offset)
     tree = view.syntax.tree
     return CompletionPlan(document, view.syntax.text, tree.copy() if tree is not None else None,
@@ -173,23 +171,24 @@ def repo_name(server: GhostwriterServer) -> str:
     return os.path.basename(root.rstrip("/")) if root else ""
 
 
-def maybe_warm_up(server: GhostwriterServer, document: OpenDocument, prompt: BuiltPrompt,
-                  request: GenerationRequest) -> None:
-    """When the stable part of the prompt changed, prime the engine's prefix cache with a 1-token call.
+async def warm_up_document(server: GhostwriterServer, document: OpenDocument) -> None:
+    """Prime the bundled engine's prefix cache for a document that was just opened.
 
-    Only for the bundled engine: there a warm prefix turns a ~50 ms cold prefill into ~25 ms,
-    and it costs nothing. A remote endpoint would bill the warm-up, so it is never sent there.
+    Only for the bundled engine (a remote endpoint would bill it), and only when nothing else is
+    asked: a warm-up sent beside a real completion would compete with it on the engine rather
+    than help it (measured on an H100). The prompt is the one for the top of the file: template,
+    repository context and the file's first lines are what the first keystrokes share with it.
     """
     if not server.settings.completion.kvWarmup or server.router.kind != "vllm":
         return
-    stable = prompt.text[:prompt.stable_prefix_len]
-    digest = hashlib.sha1(stable.encode("utf-8", "surrogatepass")).hexdigest()
-    seen: dict[str, str] = server.extensions.setdefault("warm_prefixes", {})
-    if seen.get(document.uri) == digest or len(stable) < 256:
+    if getattr(server.router.supervisor, "state", "") != "ready" or server.pipeline.in_flight:
         return
-    seen[document.uri] = digest
-    warm = GenerationRequest(feature="warmup", model=request.model, prompt=stable, max_tokens=1)
-    server.run_task(_warm(server, warm), "kv warm-up")
+    plan = await plan_completion(server, document, 0, False, document.version)
+    if plan is None:
+        return
+    stable = plan.prompt.text[:plan.prompt.stable_prefix_len] or plan.prompt.text
+    warm = GenerationRequest(feature="warmup", model=plan.request.model, prompt=stable, max_tokens=1)
+    await _warm(server, warm)
 
 
 async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:

@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from context.gating import CompletionKind, completion_kind
 from features.completion_jobs import Anchor, Job, JobBook
-from features.completion_prompt import CompletionPlan, plan_completion, run_plan
+from features.completion_prompt import CompletionPlan, plan_completion, run_plan, warm_up_document
 from lsp_server import protocol
 from lsp_server.errors import BackendError, BudgetExceeded
 from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
@@ -34,7 +34,8 @@ class Trace:
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
-        self.debounced: float | None = None
+        self.waited = 0.0
+        """Seconds spent in the deliberate debounce sleep: not server work."""
         self.job: Job | None = None
         self.outcome = ""
 
@@ -43,8 +44,7 @@ class Trace:
         fields: dict[str, Any] = {"outcome": self.outcome, "total_ms": round((finished - self.started) * 1000, 3)}
         marks = self.job.timings if self.job is not None else {}
         if "sent" in marks and "received" in marks:
-            waited = (self.debounced or self.started) - self.started
-            fields["pre_ms"] = round((marks["sent"] - self.started - waited) * 1000, 3)
+            fields["pre_ms"] = round((marks["sent"] - self.started - self.waited) * 1000, 3)
             fields["backend_ms"] = round((marks["received"] - marks["sent"]) * 1000, 3)
             fields["post_ms"] = round((finished - marks["received"]) * 1000, 3)
         log.info("inline completion", extra={"fields": fields})
@@ -109,10 +109,12 @@ class InlineCompletion:
             self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
             trace.outcome = f"gated:{decision.reason}"
             return EMPTY
-        if await self._superseded_after_debounce(document.uri, automatic):
+        slept = time.perf_counter()
+        superseded = await self._superseded_after_debounce(document.uri, automatic)
+        trace.waited = time.perf_counter() - slept
+        if superseded:
             trace.outcome = "superseded"
             return EMPTY
-        trace.debounced = time.perf_counter()
         if document.version != self.server.documents.get(document.uri).version:  # type: ignore[union-attr]
             return EMPTY
         multiline = decision.kind is CompletionKind.MULTI_LINE
@@ -237,6 +239,8 @@ def register(server: GhostwriterServer) -> None:
         return engine.stats.wire(engine.book)
 
     server.extensions.setdefault("on_shutdown", []).append(engine.book.aclose)
+    server.extensions.setdefault("on_open", []).append(
+        lambda document: server.run_task(warm_up_document(server, document), "kv warm-up"))
     server.extensions.setdefault("on_settings", []).append(
         lambda: server.run_task(prewarm(server), "prewarm completion"))
 

@@ -72,7 +72,9 @@ class Pipeline:
         backend, local = self.route.current()
         if not local and self.redact_secrets:
             request = redact_request(request)
-        self.last_prompt = request.prompt or "\n\n".join(str(m.get("content", "")) for m in request.messages)
+        text = request.prompt or "\n\n".join(str(m.get("content", "")) for m in request.messages)
+        if request.feature != "warmup":  # a background warm-up must not replace what the user last asked
+            self.last_prompt = text
         key = self._key(backend, request)
         if use_cache:
             hit = await self.cache.get(key)
@@ -99,8 +101,8 @@ class Pipeline:
                       prompt_tokens: int | None) -> None:
         if request.feature == "warmup" or not (self.ledger.daily_limit or self.ledger.session_limit):
             return  # no budget set: nothing to check, and no reason to count tokens on the hot path
-        estimate = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model,
-                                                                                        self.last_prompt)
+        text = request.prompt or "".join(str(m.get("content", "")) for m in request.messages)
+        estimate = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model, text)
         reason = self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
                                            max_tokens=request.max_tokens, local=local)
         if reason:
