@@ -3,7 +3,7 @@
 Re-parsing a 5,000-line file after each keystroke costs 6-15 ms even incrementally (measured
 with tree-sitter-python on a 2-core machine), more than the whole latency budget of the
 server. Gating, scope and identifier extraction and the syntax check only look near the
-cursor, so they get a fresh parse of a window of ~110-170 lines (well under a millisecond); the
+cursor, so they get a fresh parse of a window of ~70-110 lines (well under a millisecond); the
 whole-file tree stays for the workspace index, which can afford to be lazy.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from context.syntax import SyntaxTree
 
-LINES_BEFORE = 80
-LINES_AFTER = 30
+LINES_BEFORE = 50
+LINES_AFTER = 20
 # How much further up to look for a top-level line, so the window starts at a statement boundary.
-LINES_TO_BOUNDARY = 60
+LINES_TO_BOUNDARY = 40
 
 
 @dataclass(frozen=True)
