@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -46,6 +46,8 @@ TokenEstimator = Callable[[str, str], int]
 
 
 UsageListener = Callable[[UsageRecord], None]
+# Asks the user whether to spend past a budget; True = go ahead. None: refuse without asking.
+BudgetConfirmation = Callable[[str], Awaitable[bool]]
 
 
 class Pipeline:
@@ -58,6 +60,7 @@ class Pipeline:
         self.estimate_tokens = estimate_tokens
         self.redact_secrets = redact_secrets
         self.listeners: list[UsageListener] = []
+        self.confirm_over_budget: BudgetConfirmation | None = None
         self.in_flight = 0
         self.last_prompt = ""
 
@@ -80,7 +83,14 @@ class Pipeline:
             hit = await self.cache.get(key)
             if hit is not None:
                 return self._from_cache(request, hit, started, local)
-        self._check_budget(request, local, automatic, prompt_tokens)
+        reason = self._budget_problem(request, local, prompt_tokens)
+        if reason:
+            # Automatic completions pause; an explicit request (hover via command, code action, an
+            # invoked completion) asks the user first and goes ahead only if they say so.
+            asked = not automatic and self.confirm_over_budget is not None
+            if not asked or not await self.confirm_over_budget(reason):  # type: ignore[misc]
+                prefix = "Automatic completions paused: " if automatic else "Request refused: "
+                raise BudgetExceeded(prefix + reason)
         timings["sent"] = time.perf_counter()
         generation = await self._call(backend, request, started, should_stop, on_text)
         timings["received"] = time.perf_counter()
@@ -97,17 +107,13 @@ class Pipeline:
         return cache_key(prompt_version=self.prompt_version, backend_id=backend.name, model=request.model,
                          prompt=request.prompt, messages=request.messages, params=params)
 
-    def _check_budget(self, request: GenerationRequest, local: bool, automatic: bool,
-                      prompt_tokens: int | None) -> None:
+    def _budget_problem(self, request: GenerationRequest, local: bool, prompt_tokens: int | None) -> str | None:
         if request.feature == "warmup" or not (self.ledger.daily_limit or self.ledger.session_limit):
-            return  # no budget set: nothing to check, and no reason to count tokens on the hot path
+            return None  # no budget set: nothing to check, and no reason to count tokens on the hot path
         text = request.prompt or "".join(str(m.get("content", "")) for m in request.messages)
         estimate = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model, text)
-        reason = self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
-                                           max_tokens=request.max_tokens, local=local)
-        if reason:
-            prefix = "Automatic completions paused: " if automatic else "Request refused: "
-            raise BudgetExceeded(prefix + reason)
+        return self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
+                                         max_tokens=request.max_tokens, local=local)
 
     async def _call(self, backend: Backend, request: GenerationRequest, started: float,
                     should_stop: Callable[[str], bool] | None,

@@ -152,8 +152,21 @@ class GhostwriterServer(LanguageServer):
                                  estimate_tokens=estimate_tokens_for(settings),
                                  redact_secrets=settings.privacy.redactSecrets)
         self.pipeline.listeners = listeners
+        self.pipeline.confirm_over_budget = self.confirm_over_budget
         for hook in self.extensions.get("on_settings", []):
             hook()
+
+    async def confirm_over_budget(self, reason: str) -> bool:
+        """Ask before an explicit request spends past a budget; no answer (or no support) means no."""
+        spend, cancel = types.MessageActionItem(title="Spend anyway"), types.MessageActionItem(title="Cancel")
+        try:
+            choice = await asyncio.wait_for(self.window_show_message_request_async(types.ShowMessageRequestParams(
+                type=types.MessageType.Warning, message=f"Ghostwriter: {reason}. Spend anyway?",
+                actions=[spend, cancel])), timeout=120)
+        except Exception as exc:  # a client that can't ask, or never answers
+            log.info("budget confirmation not answered: %s", exc)
+            return False
+        return choice is not None and choice.title == spend.title
 
     def report_settings_errors(self, errors: list[str]) -> None:
         """One message per distinct problem: a bad key is reported once, not on every reload."""

@@ -132,3 +132,29 @@ async def test_token_budget_stops_automatic_completions(client: LanguageClient, 
     note = await latest_notification(client, lambda n: n["state"] == "paused")
     assert "session budget of 1000 tokens reached" in note["message"]
     assert note["budget"]["exceeded"] is True and note["budget"]["sessionUsed"] == 1000
+
+
+@pytest.mark.parametrize("answer", ["Spend anyway", "Cancel"])
+async def test_explicit_request_over_budget_asks_first(client: LanguageClient, fake: FakeOpenAIServer,
+                                                       tmp_path: Path, answer: str) -> None:
+    asked: list[str] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        asked.append(params.message)
+        return types.MessageActionItem(title=answer)
+
+    fake.set_rules([{"reply": "math.pi", "usage": {"prompt_tokens": 900, "completion_tokens": 100}}])
+    await start(client, fake, tmp_path, {"budget": {"unit": "tokens", "sessionLimit": 1000},
+                                         "cache": {"enabled": False}})
+    uri = open_document(client, tmp_path / "shapes.py", SOURCE)
+    assert (await client.text_document_inline_completion_async(inline_params(uri, 4, 11))).items
+    change_document(client, uri, 2, 4, 11, "z")
+    # The budget is spent: an automatic request is refused without asking ...
+    assert not (await client.text_document_inline_completion_async(inline_params(uri, 4, 12))).items
+    assert asked == []
+    # ... an explicit one (invoked by the user) asks, and obeys the answer.
+    result = await client.text_document_inline_completion_async(inline_params(uri, 4, 12, automatic=False))
+    assert len(asked) == 1 and "session budget of 1000 tokens reached" in asked[0]
+    assert bool(result.items) is (answer == "Spend anyway")
+    assert len(model_calls(fake)) == (2 if answer == "Spend anyway" else 1)
