@@ -39,10 +39,10 @@ class BudgetSplit:
     """Shares of the token budget; what context and suffix leave unused goes to the prefix."""
 
     context: float = 0.15
-    prefix: float = 0.73
+    prefix: float = 0.77
     # In the PSM layout the suffix follows the cursor, so its tokens are recomputed on every keystroke
     # (their positions move): a short suffix keeps the prefix-cache hit rate and first-token time up.
-    suffix: float = 0.12
+    suffix: float = 0.08
 
 
 @dataclass(frozen=True)

@@ -241,8 +241,26 @@ def register(server: GhostwriterServer) -> None:
     server.extensions.setdefault("on_shutdown", []).append(engine.book.aclose)
     server.extensions.setdefault("on_open", []).append(
         lambda document: server.run_task(warm_up_document(server, document), "kv warm-up"))
+    server.extensions["engine_state_listener"] = lambda state: on_engine_state(server, state)
     server.extensions.setdefault("on_settings", []).append(
         lambda: server.run_task(prewarm(server), "prewarm completion"))
+
+
+def on_engine_state(server: GhostwriterServer, state: str) -> None:
+    """When the bundled engine becomes ready: load its tokenizer, then warm the documents already open.
+
+    Documents opened while the engine was starting could not be warmed then; and the engine's own
+    tokenizer (a different model name than before) would otherwise load on the first keystroke.
+    """
+    if state != "ready":
+        return
+
+    async def warm_all() -> None:
+        await prewarm(server)
+        for document in list(server.documents.documents.values()):
+            await warm_up_document(server, document)
+
+    server.run_task(warm_all(), "warm after engine start")
 
 
 async def prewarm(server: GhostwriterServer) -> None:
