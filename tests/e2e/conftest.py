@@ -7,6 +7,7 @@ which the recorded profiles predate).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -59,6 +60,22 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> 
     yield
     if getattr(lsp_client, "initialized_by_test", False):
         await lsp_client.shutdown_session()
+
+
+@contextlib.asynccontextmanager
+async def another_server(client: LanguageClient, fake: FakeOpenAIServer, tmp_path: Path,
+                         overrides: dict[str, Any] | None = None) -> AsyncIterator[LanguageClient]:
+    """A second server process, like the editor's next start: same profile, settings and cache dir."""
+    second = await ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
+                                      server_env=SERVER_ENV).start()
+    try:
+        profile = client.profile  # type: ignore[attr-defined]
+        second.profile = profile  # type: ignore[attr-defined]
+        await start(second, fake, tmp_path, overrides, capabilities=capabilities_for(profile))
+        yield second
+        await second.shutdown_session()
+    finally:
+        await second.stop()
 
 
 def base_settings(fake: FakeOpenAIServer, cache_dir: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import MODEL, change_document, inline_params, model_calls, open_document, start
+from tests.e2e.conftest import MODEL, another_server, change_document, inline_params, model_calls, open_document, start
 from tests.fakes.openai_server import FakeOpenAIServer
 
 SOURCE = "import math\n\n\ndef area(radius):\n    return \n"
@@ -84,27 +84,14 @@ async def test_notification_carries_exact_sums_and_cost(client: LanguageClient, 
 async def test_disk_cache_hit_counts_as_hit_not_tokens(client: LanguageClient, fake: FakeOpenAIServer,
                                                        tmp_path: Path) -> None:
     """A second server process on the same cache dir answers from disk: a hit, a saving, zero tokens."""
-    import sys
-
-    from pytest_lsp import ClientServerConfig
-
-    from tests.e2e.conftest import SERVER_ENV, capabilities_for
-
     fake.set_rules([{"reply": "math.pi * radius ** 2", "usage": COMPLETION_USAGE}])
     await start(client, fake, tmp_path, {"pricing": PRICE})
     uri = open_document(client, tmp_path / "shapes.py", SOURCE)
     assert (await client.text_document_inline_completion_async(inline_params(uri, 4, 11))).items
-    second = await ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
-                                      server_env=SERVER_ENV).start()
-    try:
-        profile = client.profile  # type: ignore[attr-defined]
-        await start(second, fake, tmp_path, {"pricing": PRICE}, capabilities=capabilities_for(profile))
+    async with another_server(client, fake, tmp_path, {"pricing": PRICE}) as second:
         uri2 = open_document(second, tmp_path / "shapes.py", SOURCE)
         assert (await second.text_document_inline_completion_async(inline_params(uri2, 4, 11))).items
         summary = await show_usage(second)
-        await second.shutdown_session()
-    finally:
-        await second.stop()
     assert len(model_calls(fake)) == 1
     session = summary["session"]
     assert session["cacheHits"] == 1

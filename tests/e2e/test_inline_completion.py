@@ -11,6 +11,7 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
 from tests.e2e.conftest import (
+    another_server,
     change_document,
     inline_params,
     model_calls,
@@ -177,29 +178,16 @@ async def test_gating_skips_mid_identifier_and_strings(client: LanguageClient, f
 
 async def test_disk_cache_survives_restart(client: LanguageClient, fake: FakeOpenAIServer, tmp_path: Path) -> None:
     """A second server process with the same cache dir answers from disk (zero backend calls)."""
-    import sys
-
-    from pytest_lsp import ClientServerConfig
-
-    from tests.e2e.conftest import SERVER_ENV, capabilities_for
-
     fake.set_rules([{"reply": "math.pi * radius ** 2"}])
     await start(client, fake, tmp_path)
     uri = open_document(client, tmp_path / "shapes.py", SOURCE)
     assert item_text(await client.text_document_inline_completion_async(inline_params(uri, 4, 11)))
     calls_before = len(model_calls(fake))
-    second = await ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
-                                      server_env=SERVER_ENV).start()
-    try:
-        second.profile = client.profile  # type: ignore[attr-defined]
-        await start(second, fake, tmp_path, capabilities=capabilities_for(client.profile))  # type: ignore[attr-defined]
+    async with another_server(client, fake, tmp_path) as second:
         uri2 = open_document(second, tmp_path / "shapes.py", SOURCE)
         result = await second.text_document_inline_completion_async(inline_params(uri2, 4, 11))
-        assert item_text(result) == ["math.pi * radius ** 2"]
-        assert len(model_calls(fake)) == calls_before
-        await second.shutdown_session()
-    finally:
-        await second.stop()
+    assert item_text(result) == ["math.pi * radius ** 2"]
+    assert len(model_calls(fake)) == calls_before
 
 
 async def test_dead_backend_answers_empty_and_server_survives(client: LanguageClient, fake: FakeOpenAIServer,
