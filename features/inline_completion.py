@@ -188,7 +188,10 @@ class InlineCompletion:
         closers = line_rest.rstrip()
         first_line = text.split("\n", 1)[0]
         if closers and "\n" not in text and first_line.rstrip().endswith(closers):
-            end = types.Position(position.line, position.character + _utf16_len(line_rest, document))
+            # In the client's position encoding, and never past a "\r" of a CRLF line end.
+            encoding = str(self.server.workspace.position_encoding or "utf-16")
+            line_end = document.syntax.line_index.position_at(offset + len(line_rest), encoding)
+            end = types.Position(line_end.line, line_end.character)
         item_id = f"gw-{int(time.time() * 1000)}-{self.stats.requests}"
         return types.InlineCompletionList(items=[types.InlineCompletionItem(
             insert_text=text,
@@ -196,10 +199,6 @@ class InlineCompletion:
             command=types.Command(title="Ghostwriter: accepted", command=protocol.CMD_COMPLETION_ACCEPTED,
                                   arguments=[document.uri, item_id, len(text)]),
         )])
-
-
-def _utf16_len(text: str, document: OpenDocument) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def register(server: GhostwriterServer) -> None:
