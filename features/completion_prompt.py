@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ghostwriter.completion")
 
-# Inline completions must not wait on a slow endpoint for long: the user has typed on by then.
-COMPLETION_TIMEOUT_CAP_S = 5.0
-
 
 @dataclass
 class CompletionPlan:

@@ -9,6 +9,7 @@ dir (diskcache, shared safely by several server processes).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -24,8 +25,7 @@ from lsp_server.usage import Tally, UsageRecord
 log = logging.getLogger("ghostwriter.usage")
 PUSH_INTERVAL_S = 1.0
 POLL_INTERVAL_S = 0.25
-TALLY_FIELDS = ("requests", "promptTokens", "cachedPromptTokens", "completionTokens", "cacheHits", "cost",
-                "unpricedRequests", "savedCost")
+TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
 
 
 class DailyStore:

@@ -67,7 +67,6 @@ class DocumentStore:
     def __init__(self) -> None:
         self.documents: dict[str, OpenDocument] = {}
         self.index = WorkspaceIndex()
-        self.listeners: list[object] = []
 
     def get(self, uri: str) -> OpenDocument | None:
         return self.documents.get(uri)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from cache import CachedResult, PromptCache, cache_key
@@ -75,7 +75,7 @@ class Pipeline:
         backend, local = self.route.current()
         if not local and self.redact_secrets:
             request = redact_request(request)
-        text = request.prompt or "\n\n".join(str(m.get("content", "")) for m in request.messages)
+        text = request_text(request)
         if request.feature != "warmup":  # a background warm-up must not replace what the user last asked
             self.last_prompt = text
         key = self._key(backend, request)
@@ -83,7 +83,7 @@ class Pipeline:
             hit = await self.cache.get(key)
             if hit is not None:
                 return self._from_cache(request, hit, started, local)
-        reason = self._budget_problem(request, local, prompt_tokens)
+        reason = self._budget_problem(request, text, local, prompt_tokens)
         if reason:
             # Automatic completions pause; an explicit request (hover via command, code action, an
             # invoked completion) asks the user first and goes ahead only if they say so.
@@ -92,7 +92,7 @@ class Pipeline:
                 prefix = "Automatic completions paused: " if automatic else "Request refused: "
                 raise BudgetExceeded(prefix + reason)
         timings["sent"] = time.perf_counter()
-        generation = await self._call(backend, request, started, should_stop, on_text)
+        generation = await self._call(backend, request, text, started, should_stop, on_text)
         timings["received"] = time.perf_counter()
         self._record(request.feature, generation, local)
         if use_cache and generation.text:
@@ -107,15 +107,15 @@ class Pipeline:
         return cache_key(prompt_version=self.prompt_version, backend_id=backend.name, model=request.model,
                          prompt=request.prompt, messages=request.messages, params=params)
 
-    def _budget_problem(self, request: GenerationRequest, local: bool, prompt_tokens: int | None) -> str | None:
+    def _budget_problem(self, request: GenerationRequest, text: str, local: bool,
+                        prompt_tokens: int | None) -> str | None:
         if request.feature == "warmup" or not (self.ledger.daily_limit or self.ledger.session_limit):
             return None  # no budget set: nothing to check, and no reason to count tokens on the hot path
-        text = request.prompt or "".join(str(m.get("content", "")) for m in request.messages)
         estimate = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model, text)
         return self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
                                          max_tokens=request.max_tokens, local=local)
 
-    async def _call(self, backend: Backend, request: GenerationRequest, started: float,
+    async def _call(self, backend: Backend, request: GenerationRequest, text_sent: str, started: float,
                     should_stop: Callable[[str], bool] | None,
                     on_text: Callable[[str], None] | None) -> Generation:
         parts: list[str] = []
@@ -143,7 +143,7 @@ class Pipeline:
             await stream.aclose()  # type: ignore[attr-defined]
         text = "".join(parts)
         if usage is None:
-            usage = Usage(prompt_tokens=self.estimate_tokens(request.model, self.last_prompt),
+            usage = Usage(prompt_tokens=self.estimate_tokens(request.model, text_sent),
                           completion_tokens=max(1, len(text) // 4) if text else 0, estimated=True)
         duration = (time.perf_counter() - started) * 1000
         return Generation(text, usage, request.model, finish, False, duration, stopped)
@@ -178,5 +178,6 @@ async def cancel_quietly(task: asyncio.Task[object]) -> None:
         pass
 
 
-def with_model(request: GenerationRequest, model: str) -> GenerationRequest:
-    return replace(request, model=model)
+def request_text(request: GenerationRequest) -> str:
+    """What a request sends to the model: its raw prompt, or its messages' contents."""
+    return request.prompt or "\n\n".join(str(m.get("content", "")) for m in request.messages)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 import uuid
@@ -96,14 +95,9 @@ class EngineProgress:
 
 def estimate_tokens_for(settings: Settings) -> Callable[[str, str], int]:
     """Token estimate for budgets: the real tokenizer where one is found, else the calibrated estimate."""
-
-    @functools.lru_cache(maxsize=8)
-    def counter(model: str):  # type: ignore[no-untyped-def]
-        from context.tokens import counter_for
-
-        return counter_for(model, settings.completion.tokenizer or None)
+    from context.tokens import counter_for  # cached per (model, path): no cache of our own needed
 
     def estimate(model: str, text: str) -> int:
-        return int(counter(model).count(text))
+        return int(counter_for(model, settings.completion.tokenizer or None).count(text))
 
     return estimate

@@ -55,7 +55,7 @@ class BackendSettings:
     apiKeyEnv: str = ""
     """Name of the environment variable that holds the API key (never the key itself)."""
     timeoutMs: int = 30000
-    """Per-request timeout for chat requests; inline completions use min(timeoutMs, 5000)."""
+    """Per-request timeout, in milliseconds."""
     vllm: VllmSettings = attrs.field(factory=VllmSettings)
 
 
