@@ -6,9 +6,13 @@ after each keystroke the client sends didChange + inlineCompletion and waits for
 The backend is a zero-latency loopback fake that answers like an oracle: the true rest of the
 line, so a suggestion the user keeps typing into can be served again without a model call.
 
-Overhead comes from the server's own log lines (perf_counter marks inside the server):
-  pre  = request in → backend request out   (gating, context, prompt, cache lookup)
-  post = backend reply in → response out    (post-processing, range, serialisation hand-off)
+Overhead lines up the server's trace marks with the fake backend's own clock (both read
+CLOCK_MONOTONIC, so marks from the two processes compare directly):
+  pre  = request read by the server → request line arrived at the backend
+         (gating, context, prompt, cache lookup, and the HTTP client building and sending it)
+  post = backend wrote its last byte → response written by the server
+         (the HTTP client reading the stream, post-processing, range, serialisation, the write)
+The server's internal split (`steps_ms`) shows where inside it the time goes.
 Also reported: client-observed round trip, typed-ahead hit rate, prefix-stable share.
 
     .venv/bin/python -m bench.inline_overhead [--chars 600]
@@ -22,12 +26,16 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from lsprotocol import types
@@ -64,6 +72,37 @@ class OracleBackend(FakeOpenAIServer):
                     usage={"prompt_tokens": len(prompt) // 4, "completion_tokens": 8})
 
 
+class OracleProcess:
+    """The oracle in its own process, so its threads never wait on the client's interpreter lock.
+
+    (In one process with the LSP client, the backend's arrival marks came ~1.5 ms late.)
+    """
+
+    def __init__(self, reply: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "bench.inline_overhead", "--serve-oracle", reply],
+                                        stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+
+    def requests(self) -> list[SimpleNamespace]:
+        with urllib.request.urlopen(self.url.removesuffix("/v1") + "/_control/log") as answer:
+            return [SimpleNamespace(**entry) for entry in json.load(answer)["requests"]]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def serve_oracle(reply: str) -> None:
+    backend = OracleBackend(source_file(), reply).start()
+    print(backend.url, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        signal.pause()
+    finally:
+        backend.stop()
+
+
 def source_file(lines: int = 5000) -> str:
     path = Path(sysconfig.get_paths()["stdlib"]) / "_pydecimal.py"
     return "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:lines])
@@ -95,7 +134,7 @@ async def replay(chars: int, workdir: Path, reply: str = "line") -> dict[str, An
     start, end = pick_region(original)
     typed_region = original[start:end][:chars]
     document = original[:start] + original[end:]
-    backend = OracleBackend(original, reply).start()
+    backend = OracleProcess(reply)
     log_file = workdir / "server.log"
     env = {**os.environ, "GHOSTWRITER_CONFIG": os.devnull, "GHOSTWRITER_LOG_LEVEL": "info",
            "GHOSTWRITER_LOG_FILE": str(log_file)}
@@ -134,16 +173,34 @@ async def replay(chars: int, workdir: Path, reply: str = "line") -> dict[str, An
         round_trips.append((time.perf_counter() - began) * 1000)
     await client.shutdown_session()
     await client.stop()
-    prompts = [prompt_text(r.body) for r in backend.requests if r.path.endswith("/completions")]
+    calls = [r for r in backend.requests() if r.path.endswith("/completions")]
     backend.stop()
-    return summarise(log_file, round_trips, prompts, len(typed_region))
+    return summarise(log_file, round_trips, calls, len(typed_region))
 
 
-def summarise(log_file: Path, round_trips: list[float], prompts: list[str], keystrokes: int) -> dict[str, Any]:
+def backend_window(trace: dict[str, Any], calls: list[Any]) -> tuple[float, float] | None:
+    """(arrived, finished) of the backend request this trace sent: the first to arrive after it left."""
+    sent = trace["at"]["sent"]
+    after = [c for c in calls if c.arrived_at >= sent and c.finished_at is not None]
+    if not after:
+        return None
+    first = min(after, key=lambda c: c.arrived_at)
+    return first.arrived_at, first.finished_at
+
+
+def summarise(log_file: Path, round_trips: list[float], calls: list[Any], keystrokes: int) -> dict[str, Any]:
     lines = [json.loads(x) for x in log_file.read_text().splitlines() if x.startswith("{")]
     inline = [x for x in lines if x.get("msg") == "inline completion"]
-    pre = [x["pre_ms"] for x in inline if "pre_ms" in x]
-    post = [x["post_ms"] for x in inline if "post_ms" in x]
+    prompts = [prompt_text(c.body) for c in calls]
+    pre: list[float] = []
+    post: list[float] = []
+    for trace in (x for x in inline if "at" in x):
+        window = backend_window(trace, calls)
+        if window is None:
+            continue
+        at = trace["at"]
+        pre.append(round((window[0] - at["in"] - at["waited"]) * 1000, 3))
+        post.append(round((at["out"] - window[1]) * 1000, 3))
     reused = [x["total_ms"] for x in inline if x["outcome"] == "typed-ahead"]
     gated = [x for x in inline if str(x["outcome"]).startswith("gated")]
     asked = len(inline) - len(gated)
@@ -153,11 +210,15 @@ def summarise(log_file: Path, round_trips: list[float], prompts: list[str], keys
         return {"n": len(values), "p50": round(statistics.median(values), 3) if values else float("nan"),
                 "p95": round(percentile(values, 0.95), 3)}
 
+    step_names = sorted({k for x in inline for k in x if k.startswith("step_")})
     return {
+        "steps_ms": {name[5:-3]: stats([x[name] for x in inline if name in x]) for name in step_names},
         "keystrokes": keystrokes, "requests": len(inline), "gated": len(gated), "model_calls": len(prompts),
         "typed_ahead_hits": len(reused),
         "typed_ahead_hit_rate": round(len(reused) / asked, 3) if asked else None,
         "pre_ms": stats(pre), "post_ms": stats(post),
+        "server_marks_only_ms": {"pre": stats([x["pre_ms"] for x in inline if "pre_ms" in x]),
+                                 "post": stats([x["post_ms"] for x in inline if "post_ms" in x])},
         "overhead_ms": stats([a + b for a, b in zip(pre, post, strict=False)]),
         "typed_ahead_total_ms": stats(reused), "client_round_trip_ms": stats(round_trips),
         "prefix_stable_share": stats(shares),
@@ -169,7 +230,11 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=600, help="characters to type")
     parser.add_argument("--reply", choices=["line", "word"], default="line",
                         help="the oracle answers with the rest of the line, or only the next word")
+    parser.add_argument("--serve-oracle", choices=["line", "word"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_oracle:
+        serve_oracle(args.serve_oracle)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(replay(args.chars, Path(tmp), args.reply))
     result["reply_mode"] = args.reply

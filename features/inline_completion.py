@@ -20,7 +20,7 @@ from features.completion_jobs import Anchor, Job, JobBook
 from features.completion_prompt import CompletionPlan, plan_completion, run_plan, warm_up_document
 from lsp_server import protocol
 from lsp_server.errors import BackendError, BudgetExceeded
-from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
+from lsp_server.server import GhostwriterProtocol, GhostwriterServer  # runtime: pygls resolves annotations
 
 if TYPE_CHECKING:
     from features.documents import OpenDocument
@@ -30,23 +30,38 @@ EMPTY = types.InlineCompletionList(items=[])
 
 
 class Trace:
-    """Where one request's time went: the server's own overhead is everything but the model call."""
+    """Where one request's time went: the server's own overhead is everything but the model call.
 
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
+    It runs from the moment the request was read to the moment its response was written; the
+    absolute marks (perf_counter, CLOCK_MONOTONIC on Linux) let a benchmark line them up with
+    the backend's own clock and count the HTTP client's time as ours too.
+    """
+
+    def __init__(self, arrived: float | None = None) -> None:
+        self.started = arrived if arrived is not None else time.perf_counter()
         self.waited = 0.0
         """Seconds spent in the deliberate debounce sleep: not server work."""
         self.job: Job | None = None
         self.outcome = ""
+        self.gated = 0.0
 
-    def log(self) -> None:
-        finished = time.perf_counter()
+    def log(self, finished: float | None = None) -> None:
+        finished = finished if finished is not None else time.perf_counter()
         fields: dict[str, Any] = {"outcome": self.outcome, "total_ms": round((finished - self.started) * 1000, 3)}
         marks = self.job.timings if self.job is not None else {}
         if "sent" in marks and "received" in marks:
             fields["pre_ms"] = round((marks["sent"] - self.started - self.waited) * 1000, 3)
             fields["backend_ms"] = round((marks["received"] - marks["sent"]) * 1000, 3)
             fields["post_ms"] = round((finished - marks["received"]) * 1000, 3)
+            fields["at"] = {"in": self.started, "waited": self.waited, "sent": marks["sent"],
+                            "received": marks["received"], "out": finished}
+            # Where the server's own time went, step by step (for the overhead benchmark).
+            steps = [("gated", self.gated), *sorted(marks.items(), key=lambda item: item[1]), ("out", finished)]
+            previous = self.started
+            for name, at in steps:
+                if at:
+                    fields[f"step_{name}_ms"] = round((at - previous) * 1000, 3)
+                    previous = at
         log.info("inline completion", extra={"fields": fields})
 
 
@@ -73,9 +88,11 @@ class InlineCompletion:
         self.latest: dict[str, int] = {}
         self._sequence = 0
 
-    async def handle(self, params: types.InlineCompletionParams,
-                     wanted_version: int | None) -> types.InlineCompletionList:
-        trace = Trace()
+    async def handle(self, params: types.InlineCompletionParams, wanted_version: int | None,
+                     trace: Trace | None = None) -> types.InlineCompletionList:
+        """Answer one request; without a `trace` from the caller, one is made and logged at the end."""
+        own_trace = trace is None
+        trace = trace or Trace()
         try:
             result = await self._handle(params, wanted_version, trace)
             trace.outcome = trace.outcome or ("served" if result.items else "empty")
@@ -84,7 +101,8 @@ class InlineCompletion:
             trace.outcome = "cancelled"
             raise
         finally:
-            trace.log()
+            if own_trace:
+                trace.log()
 
     async def _handle(self, params: types.InlineCompletionParams, wanted_version: int | None,
                       trace: Trace) -> types.InlineCompletionList:
@@ -105,6 +123,7 @@ class InlineCompletion:
             return self._answer(document, offset, params.position, reused)
         view = document.local(offset)
         decision = completion_kind(view.syntax, view.syntax.text, view.to_local(offset), document.language_id)
+        trace.gated = time.perf_counter()
         if decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
             self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
             trace.outcome = f"gated:{decision.reason}"
@@ -152,7 +171,9 @@ class InlineCompletion:
         async def work(job: Job) -> str | None:
             # Planning happens inside the job, so a keystroke arriving while the prompt is still
             # being built already finds this job and waits for it instead of starting another.
+            job.timings["started"] = time.perf_counter()
             plan = await plan_completion(self.server, document, offset, multiline, version)
+            job.timings["planned"] = time.perf_counter()
             if plan is None:
                 return None  # an edit landed before the prompt was built: the offset no longer fits
             return await run_plan(self.server, plan, job, automatic=automatic)
@@ -208,14 +229,22 @@ def register(server: GhostwriterServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: GhostwriterServer,
                                 params: types.InlineCompletionParams) -> types.InlineCompletionList:
-        wanted = ls.protocol.take_version(ls.protocol.msg_id)  # type: ignore[attr-defined]
+        protocol_: GhostwriterProtocol = ls.protocol  # type: ignore[assignment]
+        msg_id = protocol_.msg_id
+        wanted = protocol_.take_version(msg_id)
+        trace = Trace(protocol_.arrivals.pop(msg_id, None))
         try:
-            return await engine.handle(params, wanted)
+            return await engine.handle(params, wanted, trace)
         except (asyncio.CancelledError, BackendError):
             raise
         except Exception:  # never fail the editor's keystroke over our bug; log it loudly
             log.exception("inline completion failed")
             return EMPTY
+        finally:
+            # Logged once the response is written, so the trace covers serialisation too.
+            if len(protocol_.on_responded) > 1000:  # answers that were never written (a lost client)
+                protocol_.on_responded.clear()
+            protocol_.on_responded[msg_id] = trace.log
 
     @server.feature(protocol.DID_SHOW_COMPLETION)
     def did_show(ls: GhostwriterServer, params: Any) -> None:

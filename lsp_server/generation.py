@@ -83,6 +83,7 @@ class Pipeline:
             hit = await self.cache.get(key)
             if hit is not None:
                 return self._from_cache(request, hit, started, local)
+        timings["cache_checked"] = time.perf_counter()
         reason = self._budget_problem(request, text, local, prompt_tokens)
         if reason:
             # Automatic completions pause; an explicit request (hover via command, code action, an
@@ -92,7 +93,7 @@ class Pipeline:
                 prefix = "Automatic completions paused: " if automatic else "Request refused: "
                 raise BudgetExceeded(prefix + reason)
         timings["sent"] = time.perf_counter()
-        generation = await self._call(backend, request, text, started, should_stop, on_text)
+        generation = await self._call(backend, request, text, started, should_stop, on_text, timings)
         timings["received"] = time.perf_counter()
         self._record(request.feature, generation, local)
         if use_cache and generation.text:
@@ -117,7 +118,7 @@ class Pipeline:
 
     async def _call(self, backend: Backend, request: GenerationRequest, text_sent: str, started: float,
                     should_stop: Callable[[str], bool] | None,
-                    on_text: Callable[[str], None] | None) -> Generation:
+                    on_text: Callable[[str], None] | None, timings: dict[str, float]) -> Generation:
         parts: list[str] = []
         usage: Usage | None = None
         finish: str | None = None
@@ -126,6 +127,7 @@ class Pipeline:
         stream = backend.stream(request)
         try:
             async for chunk in stream:
+                timings.setdefault("first_chunk", time.perf_counter())
                 if chunk.text:
                     parts.append(chunk.text)
                     text = "".join(parts)
@@ -137,6 +139,7 @@ class Pipeline:
                 usage = chunk.usage or usage
                 finish = chunk.finish_reason or finish
         finally:
+            timings["stream_end"] = time.perf_counter()
             self.in_flight -= 1
             # Closing the stream aborts the HTTP request: a cancelled or early-stopped
             # generation stops spending tokens now, not when the model finishes.

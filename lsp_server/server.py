@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -52,10 +53,17 @@ class GhostwriterProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_versions: dict[Any, int] = {}
+        self.arrivals: dict[Any, float] = {}
+        """perf_counter when each versioned request was read, for latency traces."""
+        self.on_responded: dict[Any, Callable[[float], None]] = {}
+        """Called with perf_counter once the response to that request id is written."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         params = data.get("params") if isinstance(data, dict) else None
         if "id" in data and isinstance(params, dict) and data.get("method") in VERSIONED_METHODS:
+            if len(self.arrivals) > 1000:  # requests that never reached a handler
+                self.arrivals.clear()
+            self.arrivals[data["id"]] = time.perf_counter()
             document = params.get("textDocument")
             version = document.get("version") if isinstance(document, dict) else None
             if isinstance(version, int) and not isinstance(version, bool):
@@ -73,6 +81,12 @@ class GhostwriterProtocol(LanguageServerProtocol):
 
     def take_version(self, msg_id: Any) -> int | None:
         return self.request_versions.pop(msg_id, None)
+
+    def _send_response(self, msg_id: Any, result: Any | None = None, error: Any | None = None) -> None:
+        super()._send_response(msg_id, result, error)
+        callback = self.on_responded.pop(msg_id, None)
+        if callback is not None:
+            callback(time.perf_counter())
 
     # pygls keeps its own copy of every open document and applies each change to it line by line
     # (~2 ms per keystroke on a 5,000-line file). Our document store (features/documents.py) owns

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,12 @@ class LoggedRequest:
     method: str
     path: str
     body: Any
-    received_at: float  # time.monotonic()
+    received_at: float  # time.monotonic(), once the body is read
     disconnected: bool = False  # the client went away before the response was complete
-    finished_at: float | None = None
+    finished_at: float | None = None  # after the last byte was written
+    arrived_at: float = 0.0  # when the request line arrived (before any parsing here)
+    client_port: int = 0  # the client's port: one per connection, so reuse of keep-alive shows
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
 
 
 class _Server(ThreadingHTTPServer):
@@ -305,6 +308,12 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _ClientGone from exc
 
     # -- plumbing --------------------------------------------------------------------------------
+    def parse_request(self) -> bool:
+        # Called as soon as the request line is read: the time the client's request arrived,
+        # before this server spends its own time parsing it (latency benchmarks subtract it).
+        self._arrived_at = time.monotonic()
+        return super().parse_request()
+
     def _read_json(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -314,7 +323,9 @@ class _Handler(BaseHTTPRequestHandler):
             return {"_raw": raw.decode(errors="replace")}
 
     def _log_request(self, body: Any) -> LoggedRequest:
-        entry = LoggedRequest(self.command, self.path, body, time.monotonic())
+        entry = LoggedRequest(self.command, self.path, body, time.monotonic(),
+                              arrived_at=getattr(self, "_arrived_at", 0.0), client_port=self.client_address[1],
+                              headers={k.lower(): v for k, v in self.headers.items()})
         self.server.fake._record(entry)
         return entry
 
