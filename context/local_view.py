@@ -3,8 +3,10 @@
 Re-parsing a 5,000-line file after each keystroke costs 6-15 ms even incrementally (measured
 with tree-sitter-python on a 2-core machine), more than the whole latency budget of the
 server. Gating, scope and identifier extraction and the syntax check only look near the
-cursor, so they get a fresh parse of a window of ~70-110 lines (well under a millisecond); the
-whole-file tree stays for the workspace index, which can afford to be lazy.
+cursor, so they get a window of ~70-110 lines; the whole-file tree stays for the workspace
+index, which can afford to be lazy. The window outlives the keystroke: edits inside it are
+applied to its tree too, so the next request pays an incremental reparse (~0.25 ms) instead of
+a fresh parse of the window (~0.7 ms). It is rebuilt when the cursor nears its edges.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ LINES_BEFORE = 50
 LINES_AFTER = 20
 # How much further up to look for a top-level line, so the window starts at a statement boundary.
 LINES_TO_BOUNDARY = 40
+# A kept window must still show this much around the cursor, and not have grown past MAX_LINES.
+MIN_LINES_BEFORE = 20
+MIN_LINES_AFTER = 10
+MAX_LINES = 250
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,38 @@ class LocalView:
 
     def to_document(self, offset: int) -> int:
         return offset + self.base
+
+    @property
+    def end(self) -> int:
+        """Document offset just past the window's last character."""
+        return self.base + len(self.syntax.text)
+
+    def fits_cursor(self, offset: int, document_length: int) -> bool:
+        """Whether this window still shows enough around `offset` to be reused for it."""
+        if not self.base <= offset <= self.end:
+            return False
+        text, local = self.syntax.text, offset - self.base
+        before = text.count("\n", 0, local)
+        after = text.count("\n", local)
+        if before + after > MAX_LINES:
+            return False
+        return (before >= MIN_LINES_BEFORE or self.base == 0) and (
+            after >= MIN_LINES_AFTER or self.end == document_length)
+
+
+def follow_edit(view: LocalView, start: int, end: int, new_text: str) -> LocalView | None:
+    """The window after the document's [start, end) became `new_text`; None when it must be rebuilt.
+
+    An edit inside the window is applied to its tree (in place); one above it shifts it.
+    """
+    if end < view.base:
+        return LocalView(view.syntax, view.base + len(new_text) - (end - start))
+    if start > view.end:
+        return view
+    if start >= view.base and end <= view.end:
+        view.syntax.replace(start - view.base, end - view.base, new_text)
+        return view
+    return None  # the edit straddles an edge
 
 
 def _line_start_before(text: str, offset: int, lines: int) -> int:

@@ -17,6 +17,7 @@ from context.fim import FimTemplate, PromptParts, render_with_offsets
 from context.tokens import LineCountCache, TokenCounter, truncate_to_tokens
 
 SNAP_LINES = 16
+CHUNK_CHARS = 8192
 # A new prefix window fills this share of its budget; the rest is room to type into before it moves.
 WINDOW_FILL = 0.85
 CURSOR_LINE_RESERVE = 64  # tokens; a typical line is 10-30
@@ -136,11 +137,17 @@ def _line_starts_back(text: str, line_start: int, budget: int, lines: LineCountC
     result: list[tuple[int, int]] = []
     spent = 0
     end = line_start
+    count = lines.count
     while end > 0 and spent <= budget:
-        start = text.rfind("\n", 0, end - 1) + 1
-        spent += lines.count(text[start:end])
-        result.append((start, spent))
-        end = start
+        # Split a chunk at a time in C rather than searching line by line: this walk covers a few
+        # hundred lines on every keystroke.
+        chunk_start = text.rfind("\n", 0, max(0, end - CHUNK_CHARS)) + 1
+        for line in reversed(text[chunk_start:end - 1].split("\n")):
+            spent += count(line + "\n")
+            end -= len(line) + 1
+            result.append((end, spent))
+            if spent > budget:
+                break
     return result
 
 

@@ -88,19 +88,24 @@ class SyntaxTree:
         index = self.line_index
         return self._text[index.offset_of_byte(node.start_byte) : index.offset_of_byte(node.end_byte)]
 
-    def apply_change(self, range_: HasStartEnd | None, new_text: str, encoding: object = "utf-16") -> None:
-        """Apply one LSP content change; `range_` None replaces the whole text."""
+    def apply_change(self, range_: HasStartEnd | None, new_text: str,
+                     encoding: object = "utf-16") -> tuple[int, int] | None:
+        """Apply one LSP content change; `range_` None replaces the whole text.
+
+        Returns the str offsets [start, end) that were replaced, or None for a whole-text replace.
+        """
         self.revision += 1
         if range_ is None:
             self._text = new_text
             self._tree = None  # a full replace shares nothing worth reusing
             self._dirty = True
-            return
+            return None
         enc = positions.normalise_encoding(encoding)
         index = positions.line_index(self._text)
         start = index.offset_at(range_.start.line, range_.start.character, enc)
         end = max(start, index.offset_at(range_.end.line, range_.end.character, enc))
         self.replace(start, end, new_text)
+        return start, end
 
     def apply_changes(self, changes: list[tuple[HasStartEnd | None, str]], encoding: object = "utf-16") -> None:
         """Apply several changes in order, as one didChange delivers them."""

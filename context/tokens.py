@@ -11,7 +11,6 @@ import importlib.util
 import math
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -64,29 +63,31 @@ class LineCountCache:
 
     Summing per-line counts matches a whole-text count closely for BPE vocabularies whose
     pre-tokenizer splits at newlines (Qwen, StarCoder), which is what the budget needs.
+    A prompt looks up a few hundred lines per keystroke, so a lookup must cost a dict access and
+    nothing more: two generations of plain dicts approximate LRU without a lock or reordering
+    (a line used in the last generation is promoted; the older generation is dropped whole).
     """
 
     def __init__(self, counter: TokenCounter, max_entries: int = LINE_CACHE_SIZE) -> None:
         self.counter = counter
-        self.max_entries = max_entries
-        self._counts: OrderedDict[str, int] = OrderedDict()
-        self._lock = threading.Lock()
+        self.generation_size = max(1, max_entries // 2)
+        self._young: dict[str, int] = {}
+        self._old: dict[str, int] = {}
         # An estimate is cheaper than any cache lookup, so it bypasses the cache.
         self._estimate = counter if isinstance(counter, EstimateCounter) else None
 
     def count(self, line: str) -> int:
+        cached = self._young.get(line)
+        if cached is not None:
+            return cached
         if self._estimate is not None:
             return math.ceil(len(line) / self._estimate.chars_per_token)
-        with self._lock:
-            cached = self._counts.get(line)
-            if cached is not None:
-                self._counts.move_to_end(line)
-                return cached
-        value = self.counter.count(line)
-        with self._lock:
-            self._counts[line] = value
-            if len(self._counts) > self.max_entries:
-                self._counts.popitem(last=False)
+        value = self._old.get(line)
+        if value is None:
+            value = self.counter.count(line)
+        if len(self._young) >= self.generation_size:
+            self._old, self._young = self._young, {}
+        self._young[line] = value
         return value
 
 

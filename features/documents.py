@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 
 from context import extract
-from context.local_view import LocalView, head_view, local_view
+from context.local_view import LocalView, follow_edit, head_view, local_view
 from context.postprocess import detect_indent_unit
 from context.syntax import SyntaxTree
 from context.workspace_index import WorkspaceIndex, uri_to_key
@@ -31,7 +31,7 @@ class OpenDocument:
     opened_at: float = field(default_factory=time.monotonic)
     edited_at: float = 0.0
     _indent: tuple[str, int] | None = None
-    _local: tuple[tuple[int, int], LocalView] | None = None
+    _local: LocalView | None = None
     _imports: tuple[str, list[str]] | None = None
 
     @property
@@ -43,11 +43,15 @@ class OpenDocument:
         return self.syntax.language_id
 
     def local(self, offset: int) -> LocalView:
-        """The parsed window around `offset`, shared by everything one request does at this revision."""
-        key = (self.syntax.revision, offset)
-        if self._local is None or self._local[0] != key:
-            self._local = (key, local_view(self.text, offset, self.language_id))
-        return self._local[1]
+        """The parsed window around `offset`: kept across keystrokes while it still fits the cursor."""
+        if self._local is None or not self._local.fits_cursor(offset, len(self.text)):
+            self._local = local_view(self.text, offset, self.language_id)
+        return self._local
+
+    def apply_change(self, range_: types.Range | None, new_text: str, encoding: str) -> None:
+        span = self.syntax.apply_change(range_, new_text, encoding)
+        if self._local is not None:
+            self._local = None if span is None else follow_edit(self._local, span[0], span[1], new_text)
 
     def imports(self) -> list[str]:
         """Import statements of the file's top, re-parsed only when those lines change."""
@@ -84,7 +88,7 @@ class DocumentStore:
             return None
         for change in params.content_changes:
             range_ = getattr(change, "range", None)
-            document.syntax.apply_change(range_, change.text, encoding)
+            document.apply_change(range_, change.text, encoding)
         document.version = params.text_document.version
         document.edited_at = time.monotonic()
         return document
