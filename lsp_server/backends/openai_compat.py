@@ -15,7 +15,8 @@ from typing import Any
 
 import openai
 
-from lsp_server.backends import Chunk, GenerationRequest, Usage
+from lsp_server.backends import Chunk, GenerationRequest, Usage, completion_stream
+from lsp_server.backends.completion_stream import StreamDropped
 from lsp_server.errors import (
     BackendAuthError,
     BackendBadRequest,
@@ -56,6 +57,8 @@ class OpenAICompatBackend:
             timeout=timeout_s,
             default_headers=dict(default_headers or {}),
         )
+        # The FIM call on the keystroke path skips the SDK's per-call machinery (see completion_stream).
+        self._http = completion_stream.new_client(api_key or "not-needed", timeout_s, dict(default_headers or {}))
         self._tokenize_supported = True
 
     # -- generation ------------------------------------------------------------------------------
@@ -79,43 +82,50 @@ class OpenAICompatBackend:
                 await asyncio.sleep(delay)
 
     async def _stream_once(self, request: GenerationRequest) -> AsyncGenerator[Chunk, None]:
+        events = self._completion_events(request) if request.prompt is not None else self._chat_events(request)
         try:
-            stream = await self._open(request)
-        except openai.APIError as exc:
-            raise await self._translate(exc, request.model) from exc
-        try:
-            async for event in stream:
-                chunk = _to_chunk(event)
+            async for event in events:
+                chunk = _chunk_from_json(event) if isinstance(event, dict) else _to_chunk(event)
                 if chunk is not None:
                     yield chunk
-        except openai.APIConnectionError as exc:
-            if isinstance(exc, openai.APITimeoutError):
-                raise await self._translate(exc, request.model) from exc
-            # The server answered, so it is reachable: it went away while streaming.
-            raise BackendServerError(
-                f"{self.base_url} dropped the connection mid-answer; the server may have crashed",
-                detail=self._scrub(repr(exc)),
-            ) from exc
+        except StreamDropped as exc:
+            raise self._dropped(exc) from exc
         except openai.APIError as exc:
             raise await self._translate(exc, request.model) from exc
         finally:
+            await events.aclose()
+
+    def _completion_events(self, request: GenerationRequest) -> AsyncGenerator[dict[str, Any], None]:
+        body = {**self._common_params(request), "prompt": request.prompt, **dict(request.extra_body)}
+        return completion_stream.stream_events(self._http, f"{self.base_url}/completions", body)
+
+    async def _chat_events(self, request: GenerationRequest) -> AsyncGenerator[Any, None]:
+        messages: Any = [dict(m) for m in request.messages]
+        stream = await self._client.chat.completions.create(
+            messages=messages, extra_body=dict(request.extra_body) or None, **self._common_params(request))
+        try:
+            async for event in stream:
+                yield event
+        except openai.APIConnectionError as exc:
+            if isinstance(exc, openai.APITimeoutError):
+                raise
+            raise StreamDropped(request=exc.request) from exc  # the open succeeded: it broke mid-answer
+        finally:
             await stream.close()
 
-    async def _open(self, request: GenerationRequest) -> Any:
-        common: dict[str, Any] = {
-            "model": request.model,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "extra_body": dict(request.extra_body) or None,
-        }
+    @staticmethod
+    def _common_params(request: GenerationRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens,
+                                  "temperature": request.temperature, "stream": True,
+                                  "stream_options": {"include_usage": True}}
         if request.stop:
-            common["stop"] = list(request.stop)
-        if request.prompt is not None:
-            return await self._client.completions.create(prompt=request.prompt, **common)
-        messages: Any = [dict(m) for m in request.messages]
-        return await self._client.chat.completions.create(messages=messages, **common)
+            params["stop"] = list(request.stop)
+        return params
+
+    def _dropped(self, exc: openai.APIConnectionError) -> BackendServerError:
+        # The server answered, so it is reachable: it went away while streaming.
+        return BackendServerError(f"{self.base_url} dropped the connection mid-answer; the server may have crashed",
+                                  detail=self._scrub(repr(exc)))
 
     # -- models and tokens -----------------------------------------------------------------------
     async def list_models(self) -> list[str]:
@@ -144,6 +154,7 @@ class OpenAICompatBackend:
         return [int(t) for t in tokens] if isinstance(tokens, list) else None
 
     async def aclose(self) -> None:
+        await self._http.aclose()
         await self._client.close()
 
     # -- errors ----------------------------------------------------------------------------------
@@ -222,6 +233,19 @@ def _to_chunk(event: Any) -> Chunk | None:
         finish = choice.finish_reason
         delta = getattr(choice, "delta", None)
         text = (delta.content if delta is not None else choice.text) or ""
+    if not text and finish is None and usage is None:
+        return None
+    return Chunk(text=text, usage=usage, finish_reason=finish)
+
+
+def _chunk_from_json(event: Mapping[str, Any]) -> Chunk | None:
+    text, finish, raw_usage = completion_stream.chunk_fields(event)
+    usage = None
+    if raw_usage is not None:
+        details = raw_usage.get("prompt_tokens_details")
+        usage = Usage(prompt_tokens=int(raw_usage.get("prompt_tokens") or 0),
+                      completion_tokens=int(raw_usage.get("completion_tokens") or 0),
+                      cached_tokens=int((details or {}).get("cached_tokens") or 0) if isinstance(details, dict) else 0)
     if not text and finish is None and usage is None:
         return None
     return Chunk(text=text, usage=usage, finish_reason=finish)

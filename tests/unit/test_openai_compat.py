@@ -189,3 +189,53 @@ async def test_missing_key_points_at_the_setting(fake) -> None:
     with pytest.raises(BackendAuthError, match="ghostwriter.backend.apiKeyEnv"):
         await collect(backend, fim())
     await backend.aclose()
+
+
+@pytest.mark.parametrize("request_", [fim(), GenerationRequest(feature="hover", model="chatter",
+                                                               messages=({"role": "user", "content": "hi"},))])
+async def test_a_stream_that_breaks_mid_answer_says_so(fake, backend, request_) -> None:
+    fake.set_rules([Rule(reply="a b c d e f", chunk_chars=2, abort_after_chunks=2)])
+    with pytest.raises(BackendServerError, match="dropped the connection mid-answer"):
+        await collect(backend, request_)
+
+
+async def test_fim_calls_send_the_key_and_headers_and_reuse_one_connection(fake) -> None:
+    fake.set_rules([Rule(reply="return a + b", chunk_chars=4)])
+    backend = OpenAICompatBackend("openai", fake.url, SECRET, 2.0, {"X-Team": "infra"})
+    try:
+        for _ in range(3):
+            assert "".join(c.text for c in await collect(backend, fim())) == "return a + b"
+    finally:
+        await backend.aclose()
+    calls = fake.requests
+    assert [c.headers["authorization"] for c in calls] == [f"Bearer {SECRET}"] * 3
+    assert calls[0].headers["x-team"] == "infra"
+    assert len({c.client_port for c in calls}) == 1  # keep-alive: the body was read to its end
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("data: [DONE]", "done"),
+    (": keep-alive comment", None),
+    ("event: message", None),
+    ("", None),
+    ('data: {"choices": [{"text": "x"}]}', {"choices": [{"text": "x"}]}),
+    ("data: [1, 2]", None),
+])
+def test_event_lines(line: str, expected: object) -> None:
+    import httpx2
+
+    from lsp_server.backends.completion_stream import DONE, parse_event_line
+
+    event = parse_event_line(line, httpx2.Request("POST", "http://127.0.0.1/v1/completions"))
+    assert (event is DONE) if expected == "done" else event == expected
+
+
+@pytest.mark.parametrize("line", ['data: {"error": {"message": "out of memory"}}', "data: {not json"])
+def test_error_events_and_garbage_raise_api_errors(line: str) -> None:
+    import httpx2
+    import openai
+
+    from lsp_server.backends.completion_stream import parse_event_line
+
+    with pytest.raises(openai.APIError):
+        parse_event_line(line, httpx2.Request("POST", "http://127.0.0.1/v1/completions"))
