@@ -3,7 +3,8 @@
 The ledger (lsp_server/usage.py) is fed by the pipeline; this module only shows it. A watcher
 compares the summary four times a second and pushes it when it changed, at most once a second,
 so a burst of keystrokes costs one notification, not fifty. Daily totals persist in the cache
-dir (diskcache, shared safely by several server processes).
+dir (diskcache, shared safely by several server processes). With the bundled engine, the same
+watcher reads the engine's prefix-cache counters every few seconds (never on the keystroke path).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 import diskcache
 
 from lsp_server import protocol
+from lsp_server.backends.engine_metrics import EngineCacheMeter
 from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
 from lsp_server.usage import Tally, UsageRecord
 
 log = logging.getLogger("ghostwriter.usage")
 PUSH_INTERVAL_S = 1.0
 POLL_INTERVAL_S = 0.25
+ENGINE_POLL_INTERVAL_S = 2.0  # the hit rate moves slowly; each read costs the engine a metrics render
 TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
 
 
@@ -62,6 +65,8 @@ class CostStatus:
         # Records not yet on disk, by day. They are written with the watcher's tick (4 times a
         # second), not per call: a transaction per keystroke costs the keystroke ~1 ms of CPU.
         self.unsaved: dict[str, list[UsageRecord]] = {}
+        self.meter: EngineCacheMeter | None = None  # created once a bundled engine is ready
+        self.meter_read_at = float("-inf")
 
     def start(self) -> None:
         try:
@@ -100,7 +105,29 @@ class CostStatus:
             await asyncio.sleep(POLL_INTERVAL_S)
             if self.unsaved:
                 await self.save()
+            await self.read_engine()
             self.push_if_changed()
+
+    def ready_engine(self) -> Any:
+        """The bundled engine's supervisor while it serves; None otherwise (remote backends have no counters)."""
+        router = self.server.router
+        if router.kind != "vllm" or getattr(router.supervisor, "state", "") != "ready":
+            return None
+        return router.supervisor
+
+    async def read_engine(self) -> None:
+        supervisor = self.ready_engine()
+        now = time.monotonic()
+        if supervisor is None or now - self.meter_read_at < ENGINE_POLL_INTERVAL_S:
+            return
+        self.meter_read_at = now
+        if self.meter is None:
+            self.meter = EngineCacheMeter()
+        await self.meter.poll(supervisor.base_url)  # bounded by its timeout; failures keep the last figures
+
+    async def close(self) -> None:
+        if self.meter is not None:
+            await self.meter.aclose()
 
     def push_if_changed(self, force: bool = False) -> None:
         summary = self.summary()
@@ -134,7 +161,14 @@ class CostStatus:
             "message": message,
             "backend": self.server.router.describe(),
             "engineUrl": getattr(self.server.router.supervisor, "base_url", ""),
+            "engine": self.engine_summary(),
         }
+
+    def engine_summary(self) -> dict[str, Any] | None:
+        """Prefix-cache figures of the bundled engine; None when there is none or it was never read."""
+        if self.meter is None or self.server.router.kind != "vllm":
+            return None
+        return self.meter.wire()
 
     def state(self, paused: bool, budget_message: str) -> tuple[str, str]:
         if paused:
@@ -155,6 +189,7 @@ def register(server: GhostwriterServer) -> None:
     server.extensions["cost_status"] = status
     server.extensions.setdefault("on_initialized", []).append(status.start)
     server.extensions.setdefault("on_shutdown", []).append(status.save)
+    server.extensions.setdefault("on_shutdown", []).append(status.close)
 
     @server.command(protocol.CMD_SHOW_USAGE)
     def show_usage(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:

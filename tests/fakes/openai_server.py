@@ -1,7 +1,8 @@
 """A loopback OpenAI-compatible server with scripted replies and a request log.
 
 It speaks the wire protocol (HTTP/1.1 keep-alive, SSE streaming, `usage` with cached tokens, vLLM's
-`/tokenize`) so tests exercise the real SDK and do not depend on its HTTP library. Run it in-thread
+`/tokenize`, the prefix-cache counters on `/metrics`) so tests exercise the real SDK and do not depend on
+its HTTP library. Run it in-thread
 (`FakeOpenAIServer().start()`) or as a process (`python -m tests.fakes.openai_server --port 0`), which
 prints its base URL on the first stdout line and is scripted through the `/_control/*` endpoints.
 """
@@ -59,6 +60,10 @@ class FakeOpenAIServer:
         self.script = Script(rules or [], models or ["fake-model"], tokenize, zero_latency)
         # Anything but 200 makes /health and the API answer with it (an engine still loading).
         self.health_status = 200
+        # vLLM's prefix-cache counters (tokens) served on GET /metrics; tests set them directly or
+        # through POST /_control/metrics {"queries": ..., "hits": ...}.
+        self.metrics_queries = 0.0
+        self.metrics_hits = 0.0
         self._address = (host, port)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -125,10 +130,28 @@ class FakeOpenAIServer:
         with self._lock:
             return self.script.match(endpoint, body)
 
+    def set_metrics(self, queries: float, hits: float) -> None:
+        with self._lock:
+            self.metrics_queries, self.metrics_hits = float(queries), float(hits)
+
+    def metrics_text(self) -> str:
+        """Prometheus text exposition of the prefix-cache counters, labelled as vLLM labels them."""
+        with self._lock:
+            model = self.script.models[0] if self.script.models else "fake-model"
+            values = {"queries": self.metrics_queries, "hits": self.metrics_hits}
+        lines = []
+        for name, value in values.items():
+            metric = f"vllm:prefix_cache_{name}"
+            lines += [f"# HELP {metric}_total Prefix cache {name}, in tokens.",
+                      f"# TYPE {metric}_total counter",
+                      f'{metric}_total{{engine="0",model_name="{model}"}} {value}',
+                      f'{metric}_created{{engine="0",model_name="{model}"}} 1.7e+09']
+        return "\n".join(lines) + "\n"
+
     # -- request log -----------------------------------------------------------------------------
     @property
     def requests(self) -> list[LoggedRequest]:
-        """API requests (not /health, /_control) in arrival order; a snapshot."""
+        """API requests (not /health, /metrics, /_control) in arrival order; a snapshot."""
         with self._lock:
             return list(self._log)
 
@@ -193,6 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         if self.path == "/health":
             self._send_json(fake.health_status, {} if fake.health_status == 200 else {"status": "loading"})
+        elif self.path == "/metrics":
+            self._send_text(200, fake.metrics_text(), "text/plain; version=0.0.4; charset=utf-8")
         elif self.path == "/_control/log":
             self._send_json(200, {"requests": [asdict(r) for r in fake.requests]})
         elif self._unready():
@@ -231,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.set_models(body["models"])
         elif self.path == "/_control/clear":
             fake.clear()
+        elif self.path == "/_control/metrics":
+            fake.set_metrics(body.get("queries", 0), body.get("hits", 0))
         else:
             self._send_json(404, {"detail": "Not Found"})
             return
@@ -330,9 +357,12 @@ class _Handler(BaseHTTPRequestHandler):
         return entry
 
     def _send_json(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
+        self._send_text(status, json.dumps(payload), "application/json")
+
+    def _send_text(self, status: int, text: str, content_type: str) -> None:
+        data = text.encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
