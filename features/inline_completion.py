@@ -44,6 +44,7 @@ class Trace:
         self.job: Job | None = None
         self.outcome = ""
         self.gated = 0.0
+        self.answered = 0.0
 
     def log(self, finished: float | None = None) -> None:
         finished = finished if finished is not None else time.perf_counter()
@@ -56,7 +57,8 @@ class Trace:
             fields["at"] = {"in": self.started, "waited": self.waited, "sent": marks["sent"],
                             "received": marks["received"], "out": finished}
             # Where the server's own time went, step by step (for the overhead benchmark).
-            steps = [("gated", self.gated), *sorted(marks.items(), key=lambda item: item[1]), ("out", finished)]
+            steps = [("gated", self.gated), *sorted(marks.items(), key=lambda item: item[1]),
+                     ("answered", self.answered), ("out", finished)]
             previous = self.started
             for name, at in steps:
                 if at:
@@ -96,6 +98,7 @@ class InlineCompletion:
         try:
             result = await self._handle(params, wanted_version, trace)
             trace.outcome = trace.outcome or ("served" if result.items else "empty")
+            trace.answered = time.perf_counter()
             return result
         except asyncio.CancelledError:
             trace.outcome = "cancelled"
