@@ -131,6 +131,8 @@ def keystroke_breakdown(latencies: list[float], traces: list[dict[str, Any]]) ->
         "model_call_keystrokes": called,
         "outcomes": outcomes,
         "model_call_latency_ms": stats([latencies[i] for i in called]),
+        "single_line_latency_ms": stats([latencies[i] for i in called if traces[i].get("kind") == "single-line"]),
+        "multi_line_latency_ms": stats([latencies[i] for i in called if traces[i].get("kind") == "multi-line"]),
         "backend_ms": stats([traces[i]["backend_ms"] for i in called]),
         "server_added_ms": stats([latencies[i] - traces[i]["backend_ms"] for i in called]),
         "server_pre_ms": stats([traces[i]["pre_ms"] for i in called]),

@@ -168,24 +168,53 @@ def repo_name(server: GhostwriterServer) -> str:
     return os.path.basename(root.rstrip("/")) if root else ""
 
 
-async def warm_up_document(server: GhostwriterServer, document: OpenDocument) -> None:
-    """Prime the bundled engine's prefix cache for a document that was just opened.
+async def warm_up_document(server: GhostwriterServer, document: OpenDocument, offset: int = 0) -> str | None:
+    """Prime the bundled engine's prefix cache with the stable part of the prompt at `offset`.
 
-    Only for the bundled engine (a remote endpoint would bill it), and only when nothing else is
-    asked: a warm-up sent beside a real completion would compete with it on the engine rather
-    than help it (measured on an H100). The prompt is the one for the top of the file: template,
-    repository context and the file's first lines are what the first keystrokes share with it.
+    Only for the bundled engine (a remote endpoint would bill it), and never beside a real
+    completion: a warm-up sent beside one competes with it on the engine rather than helping it
+    (measured on an H100), so it waits until nothing is in flight. At offset 0 (a file just
+    opened) the prompt is the top of the file: template, repository context and the file's first
+    lines are what the first keystrokes share with it. Returns the stable prefix it sent.
     """
     if not server.settings.completion.kvWarmup or server.router.kind != "vllm":
-        return
-    if getattr(server.router.supervisor, "state", "") != "ready" or server.pipeline.in_flight:
-        return
-    plan = await plan_completion(server, document, 0, False, document.version)
+        return None
+    if not await _engine_idle(server):
+        return None
+    version = document.version
+    plan = await plan_completion(server, document, offset, False, version)
     if plan is None:
-        return
+        return None
     stable = plan.prompt.text[:plan.prompt.stable_prefix_len] or plan.prompt.text
     warm = GenerationRequest(feature="warmup", model=plan.request.model, prompt=stable, max_tokens=1)
     await _warm(server, warm)
+    return stable
+
+
+def stable_prefix(server: GhostwriterServer, document: OpenDocument, offset: int) -> str:
+    """The part of the prompt at `offset` that precedes the cursor window (what the prefix cache keeps)."""
+    model = server.router.model_for("completion")
+    template = server.extensions.get("fim_templates", {}).get(model)
+    if template is None:
+        return ""
+    inputs = gather_inputs(server, document, min(offset, len(document.text)))
+    hints: dict[str, int] = server.extensions.get("prefix_window_hints", {})
+    inputs = replace(inputs, window_hint_line=hints.get(document.uri))
+    counter = counter_for(model, server.settings.completion.tokenizer or None)
+    prompt = build_fim_prompt(inputs, template, counter, server.settings.completion.contextTokens)
+    return prompt.text[:prompt.stable_prefix_len]
+
+
+async def _engine_idle(server: GhostwriterServer, patience_s: float = 3.0) -> bool:
+    """Wait (briefly) until the engine is ready and no model call is in flight."""
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline:
+        if getattr(server.router.supervisor, "state", "") != "ready":
+            return False
+        if not server.pipeline.in_flight:
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:

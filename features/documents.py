@@ -120,6 +120,8 @@ def register(server: GhostwriterServer) -> None:
         document = store.change(params, str(encoding))
         if document is not None:
             store.index.update_document(document.uri, document.syntax)  # cheap: the index works lazily
+            for hook in ls.extensions.get("on_change", []):
+                hook(document)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwriterServer, params: types.DidCloseTextDocumentParams) -> None:

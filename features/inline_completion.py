@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from context.gating import CompletionKind, completion_kind
 from features.completion_jobs import Anchor, Job, JobBook
-from features.completion_prompt import CompletionPlan, plan_completion, run_plan, warm_up_document
+from features.completion_prompt import CompletionPlan, plan_completion, run_plan, stable_prefix, warm_up_document
 from lsp_server import protocol
 from lsp_server.errors import BackendError, BudgetExceeded
 from lsp_server.server import GhostwriterProtocol, GhostwriterServer  # runtime: pygls resolves annotations
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ghostwriter.completion")
 EMPTY = types.InlineCompletionList(items=[])
+# After another file changes, wait this long (more changes restart the wait) before checking
+# whether the prompt's stable part moved, so a burst of typing there costs one check.
+REWARM_DELAY_S = 0.5
 
 
 class Trace:
@@ -45,10 +48,12 @@ class Trace:
         self.outcome = ""
         self.gated = 0.0
         self.answered = 0.0
+        self.kind = ""
 
     def log(self, finished: float | None = None) -> None:
         finished = finished if finished is not None else time.perf_counter()
-        fields: dict[str, Any] = {"outcome": self.outcome, "total_ms": round((finished - self.started) * 1000, 3)}
+        fields: dict[str, Any] = {"outcome": self.outcome, "kind": self.kind,
+                                  "total_ms": round((finished - self.started) * 1000, 3)}
         marks = self.job.timings if self.job is not None else {}
         if "sent" in marks and "received" in marks:
             fields["pre_ms"] = round((marks["sent"] - self.started - self.waited) * 1000, 3)
@@ -89,6 +94,11 @@ class InlineCompletion:
         self.stats = CompletionStats()
         self.latest: dict[str, int] = {}
         self._sequence = 0
+        self.focus: tuple[str, int] | None = None
+        """(uri, offset) of the last request that went to the model: where the user works."""
+        self.sent_prefix: dict[str, str] = {}
+        """Per document, the stable prompt prefix the engine last saw (and so has cached)."""
+        self._rewarm: asyncio.Task[None] | None = None
 
     async def handle(self, params: types.InlineCompletionParams, wanted_version: int | None,
                      trace: Trace | None = None) -> types.InlineCompletionList:
@@ -140,6 +150,7 @@ class InlineCompletion:
         if document.version != self.server.documents.get(document.uri).version:  # type: ignore[union-attr]
             return EMPTY
         multiline = decision.kind is CompletionKind.MULTI_LINE
+        trace.kind = "multi-line" if multiline else "single-line"
         text = await self._generate(document, offset, multiline, automatic, trace)
         if text is None or self.server.documents.get(document.uri) is not document:
             return EMPTY
@@ -179,6 +190,8 @@ class InlineCompletion:
             job.timings["planned"] = time.perf_counter()
             if plan is None:
                 return None  # an edit landed before the prompt was built: the offset no longer fits
+            self.focus = (document.uri, offset)
+            self.sent_prefix[document.uri] = plan.prompt.text[:plan.prompt.stable_prefix_len]
             return await run_plan(self.server, plan, job, automatic=automatic)
 
         job = self.book.start(anchor, work)
@@ -200,6 +213,27 @@ class InlineCompletion:
             if current is not None and current.cancelling():
                 raise  # our own request was cancelled: pygls answers RequestCancelled
             return None  # the job was superseded: answer empty
+
+    def context_changed(self, changed: OpenDocument) -> None:
+        """Another document opened or changed: the prompt where the user works may now carry other
+        cross-file context. Re-warm the engine's prefix cache once typing there pauses."""
+        if self.focus is None or changed.uri == self.focus[0] or self.server.router.kind != "vllm":
+            return
+        if self._rewarm is not None and not self._rewarm.done():
+            self._rewarm.cancel()
+        self._rewarm = self.server.run_task(self._rewarm_focus(), "kv re-warm")
+
+    async def _rewarm_focus(self) -> None:
+        await asyncio.sleep(REWARM_DELAY_S)
+        if self.focus is None:
+            return
+        uri, offset = self.focus
+        document = self.server.documents.get(uri)
+        if document is None or stable_prefix(self.server, document, offset) == self.sent_prefix.get(uri):
+            return
+        sent = await warm_up_document(self.server, document, min(offset, len(document.text)))
+        if sent is not None:
+            self.sent_prefix[uri] = sent
 
     def _answer(self, document: OpenDocument, offset: int, position: types.Position,
                 text: str) -> types.InlineCompletionList:
@@ -272,6 +306,8 @@ def register(server: GhostwriterServer) -> None:
     server.extensions.setdefault("on_shutdown", []).append(engine.book.aclose)
     server.extensions.setdefault("on_open", []).append(
         lambda document: server.run_task(warm_up_document(server, document), "kv warm-up"))
+    server.extensions.setdefault("on_open", []).append(engine.context_changed)
+    server.extensions.setdefault("on_change", []).append(engine.context_changed)
     server.extensions["engine_state_listener"] = lambda state: on_engine_state(server, state)
     server.extensions.setdefault("on_settings", []).append(
         lambda: server.run_task(prewarm(server), "prewarm completion"))

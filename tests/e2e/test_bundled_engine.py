@@ -163,3 +163,39 @@ async def test_remote_fallback_while_engine_starts(tmp_path: Path) -> None:
             await client.shutdown_session()
         finally:
             await stop(client)
+
+
+def engine_requests(engine_url: str) -> list[dict[str, Any]]:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(engine_url.removesuffix("/v1") + "/_control/log", timeout=5) as answer:
+        return [r for r in json.load(answer)["requests"] if r["path"].endswith("/completions")]
+
+
+@pytest.mark.e2e
+async def test_prefix_cache_is_rewarmed_when_cross_file_context_changes(tmp_path: Path) -> None:
+    client = await start_server(tmp_path, engine_settings(tmp_path), startup_s=0.3)
+    try:
+        engine_url = (await wait_for_state(client, "ready"))["engineUrl"]
+        here = "import os\n\n\ndef main():\n    total = scale_values(os.environ)\n    return total\n"
+        uri = open_document(client, tmp_path / "main.py", here, language_id="python")
+        await client.text_document_inline_completion_async(inline_params(uri, 5, 16, automatic=False))
+        before = len(engine_requests(engine_url))
+        # A definition of a name used where the user works appears in another file.
+        other = "def scale_values(values):\n    return [v * 2 for v in values]\n"
+        open_document(client, tmp_path / "helpers.py", other, language_id="python")
+        deadline = time.monotonic() + 10
+        rewarm: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not rewarm:
+            await asyncio.sleep(0.2)
+            rewarm = [r for r in engine_requests(engine_url)[before:]
+                      if r["body"].get("max_tokens") == 1 and "total = scale_values" in r["body"]["prompt"]
+                      and "def scale_values(values)" in r["body"]["prompt"]]
+        assert rewarm, "the prompt of main.py gained helpers.py's definition: its prefix should be re-warmed"
+        prompt = rewarm[0]["body"]["prompt"]
+        assert prompt.index("def scale_values(values)") < prompt.index("total = scale_values")  # context first
+        assert "return total" not in prompt  # the stable part only: not the cursor line
+        await client.shutdown_session()
+    finally:
+        await stop(client)
