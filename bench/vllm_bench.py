@@ -141,6 +141,25 @@ def keystroke_breakdown(latencies: list[float], traces: list[dict[str, Any]]) ->
     }
 
 
+async def engine_counters(engine_url: str) -> tuple[float, float] | None:
+    """(prefix-cache queries, hits) in tokens, from the engine's Prometheus /metrics."""
+    from lsp_server.backends.engine_metrics import prefix_cache_counters
+
+    if not engine_url:
+        return None
+    async with httpx.AsyncClient(timeout=5) as http:
+        answer = await http.get(engine_url.rsplit("/v1", 1)[0] + "/metrics")
+    return prefix_cache_counters(answer.text) if answer.status_code == 200 else None
+
+
+def counter_delta(before: tuple[float, float] | None, after: tuple[float, float] | None) -> dict[str, Any]:
+    if before is None or after is None:
+        return {"available": False}
+    queries, hits = after[0] - before[0], after[1] - before[1]
+    return {"queried_tokens": int(queries), "hit_tokens": int(hits),
+            "hit_rate": round(hits / queries, 4) if queries else None}
+
+
 def hit_rate(block: dict[str, Any] | None) -> float | None:
     if not block or not block.get("promptTokens"):
         return None
@@ -244,7 +263,10 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     result: dict[str, Any] = {"startup": await wait_ready(client, workdir, args.startup_timeout)}
     await client.workspace_execute_command_async(types.ExecuteCommandParams(command="ghostwriter.resetUsage"))
     log_offset = log_size(workdir / "phase1.log")
+    engine_url = (await usage(client)).get("engineUrl", "")
+    counters_before = await engine_counters(engine_url)
     latencies, prompts = await editor.type_all(collect_prompts=True)
+    result["engine_prefix_cache"] = counter_delta(counters_before, await engine_counters(engine_url))
     summary = await usage(client)
     session = summary["session"]
     result["lsp_latency_ms"] = stats(latencies)
@@ -252,6 +274,8 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     called = breakdown.pop("model_call_keystrokes", [])
     result["keystrokes"] = breakdown
     completion = summary.get("byFeature", {}).get("completion")
+    # From the usage the engine reported; a stream closed early (the single-line stop) reports
+    # none, so this undercounts: the engine's own counters above are the figure to quote.
     result["prefix_cache_hit_rate"] = hit_rate(completion)  # completion requests only
     result["prefix_cache_hit_rate_with_warmups"] = hit_rate(session)
     result["session_usage"] = session
@@ -264,7 +288,9 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     result["raw_prompts_skipped_warmup_overwritten"] = len(called) - len(replay)
     template = next((t for t in TEMPLATES.values() if replay and replay[0][0].endswith(t.special_tokens[2])), None)
     stop = list(template.stop_tokens) if template else []  # the stop list the server sends with these prompts
+    raw_before = await engine_counters(engine_url)
     raw = await raw_vllm(engine_url, args.model, replay, args.max_tokens, stop)
+    raw["engine_prefix_cache"] = counter_delta(raw_before, await engine_counters(engine_url))
     result["raw_vllm_same_prompts"] = raw
     server_added = breakdown.get("server_added_ms", {})
     result["server_added_p50_ms"] = server_added.get("p50")  # paired: client latency - the server's backend_ms
