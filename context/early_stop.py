@@ -1,8 +1,10 @@
 """When to stop reading a streamed completion: the cheapest token is the one never generated.
 
-Single-line requests stop at the first line break after some text. Multi-line requests stop
-when a finished line dedents below the cursor's block (the model has left the block it was asked
-to fill) or after a line cap. Post-processing trims the text exactly; this only bounds the wait.
+Single-line requests stop at the first line break: post-processing keeps only the first line,
+so once one has ended (even empty, which yields no suggestion) nothing later can change the
+answer. Multi-line requests stop when a finished line dedents below the cursor's block (the
+model has left the block it was asked to fill) or after a line cap. Post-processing trims the
+text exactly; this only bounds the wait.
 """
 
 from __future__ import annotations
@@ -27,14 +29,12 @@ def _indent_width(line: str, tab_width: int = 4) -> int:
 def stop_rule(multiline: bool, cursor_line_prefix: str, stop_tokens: tuple[str, ...] = ()) -> Callable[[str], bool]:
     """A predicate over the text streamed so far: True once reading further cannot change the answer."""
     base = _indent_width(cursor_line_prefix)
-    starts_at_line_start = not cursor_line_prefix.strip()
 
     def should_stop(text: str) -> bool:
         if any(token in text for token in stop_tokens):
             return True
         if not multiline:
-            stripped = text.lstrip("\n") if starts_at_line_start else text
-            return "\n" in stripped and bool(stripped.split("\n", 1)[0].strip())
+            return "\n" in text
         lines = text.split("\n")
         finished = lines[1:-1]  # the first line continues the cursor line; the last may be partial
         if len(lines) > MAX_LINES:

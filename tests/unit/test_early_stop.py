@@ -7,12 +7,15 @@ import pytest
 from context.early_stop import stop_rule
 
 CASES = [
-    # single line: stop at the first newline after text
+    # single line: stop at the first newline (only the first line is kept)
     (False, "x = ", "compute(", False),
     (False, "x = ", "compute()\n", True),
     (False, "x = ", "compute()\ny = 2", True),
-    (False, "    ", "\n", False),  # nothing yet on the line: keep reading
-    (False, "    ", "\n    return x\n", True),
+    # The first line ended empty: the answer is already "no suggestion", whatever comes next.
+    # (Reading on cost up to the whole max_tokens on a GPU run with real weights.)
+    (False, "    ", "\n", True),
+    (False, "x = ", "\n", True),
+    (False, "    ", "return x", False),
     (False, "", "<|endoftext|>", False),
     # multi-line inside a block indented 8
     (True, "        ", "for x in y:\n            total += x\n", False),
