@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -30,6 +30,10 @@ _STOP_WORDS = frozenset(
      "true", "false", "None", "True", "False", "null", "nil", "and", "or", "not", "is", "class"}
 )
 OPEN_WEIGHT, WORKSPACE_WEIGHT = 2.0, 1.0
+# A name defined in many workspace files (`__init__`, `run`) contributes at most this many: the
+# prompt has room for a few, and building hundreds of snippets per keystroke is what made lookups
+# in a large workspace cost the whole time box.
+MAX_PER_NAME = 8
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class _OpenDocument:
     touched: int  # recency tick
     revision: int = -1  # revision the cached data below was computed for
     definitions: tuple[extract.Definition, ...] = ()
+    by_name: dict[str, list[extract.Definition]] = field(default_factory=dict)
     windows: tuple[tuple[int, str, frozenset[str]], ...] = ()  # (line, text, tokens)
 
 
@@ -68,6 +73,8 @@ class WorkspaceIndex:
         self.window_lines, self.max_recent = window_lines, max_recent
         self._open: dict[str, _OpenDocument] = {}
         self._scanned: dict[str, tuple[extract.Definition, ...]] = {}
+        self._scanned_by_name: dict[str, list[tuple[str, extract.Definition]]] = {}
+        """Name → (file, definition) over the scanned files: a lookup costs one dict access per name."""
         self._lock = threading.Lock()
         self._tick = 0
 
@@ -106,6 +113,9 @@ class WorkspaceIndex:
             found = self._definitions_in_file(path)
             if found is not None:
                 with self._lock:
+                    if path not in self._scanned:
+                        for definition in found:
+                            self._scanned_by_name.setdefault(definition.name, []).append((path, definition))
                     self._scanned[path] = found
                 count += 1
         return count
@@ -140,14 +150,24 @@ class WorkspaceIndex:
         wanted = {name: rank for rank, name in enumerate(dict.fromkeys(names))}
         exclude = uri_to_key(exclude_uri)
         found: dict[tuple[str, int, str], Snippet] = {}
-        for key, defs, weight in self._definition_sources(exclude):
-            for definition in defs:
-                rank = wanted.get(definition.name)
-                if rank is not None:
-                    snippet = self._definition_snippet(key, definition, weight + 1 / (1 + rank))
-                    found.setdefault((snippet.path, snippet.line, definition.name), snippet)
+
+        def add(key: str, definition: extract.Definition, weight: float) -> None:
+            snippet = self._definition_snippet(key, definition, weight + 1 / (1 + wanted[definition.name]))
+            found.setdefault((snippet.path, snippet.line, definition.name), snippet)
+
+        for key, entry in self._recent_documents(exclude):
+            self._refresh(entry)
+            for name in wanted:
+                for definition in entry.by_name.get(name, ())[:MAX_PER_NAME]:
+                    add(key, definition, OPEN_WEIGHT)
             if time.perf_counter() > deadline:
-                break
+                return _ranked(found.values())
+        with self._lock:
+            scanned = [(key, definition) for name in wanted
+                       for key, definition in self._scanned_by_name.get(name, ())[:MAX_PER_NAME * 2]
+                       if key != exclude and key not in self._open]
+        for key, definition in scanned:
+            add(key, definition, WORKSPACE_WEIGHT)
         return _ranked(found.values())
 
     def similar_snippets(
@@ -171,15 +191,6 @@ class WorkspaceIndex:
                 break
         return _ranked(best)[:limit]
 
-    def _definition_sources(self, exclude: str) -> Iterable[tuple[str, tuple[extract.Definition, ...], float]]:
-        for key, entry in self._recent_documents(exclude):
-            self._refresh(entry)
-            yield key, entry.definitions, OPEN_WEIGHT
-        with self._lock:
-            scanned = [(k, v) for k, v in self._scanned.items() if k != exclude and k not in self._open]
-        for key, defs in scanned:
-            yield key, defs, WORKSPACE_WEIGHT
-
     def _recent_documents(self, exclude: str) -> list[tuple[str, _OpenDocument]]:
         recent = sorted(self._open.items(), key=lambda item: -item[1].touched)
         return [(key, entry) for key, entry in recent if key != exclude][: self.max_recent]
@@ -189,6 +200,9 @@ class WorkspaceIndex:
             return
         entry.revision = entry.syntax.revision
         entry.definitions = tuple(extract.definitions(entry.syntax))
+        entry.by_name = {}
+        for definition in entry.definitions:
+            entry.by_name.setdefault(definition.name, []).append(definition)
         entry.windows = tuple(_windows(entry.syntax.text, self.window_lines))
 
     def _definition_snippet(self, key: str, definition: extract.Definition, score: float) -> Snippet:

@@ -129,3 +129,18 @@ def test_a_spent_budget_returns_what_it_has(tmp_path: Path) -> None:
 )
 def test_uri_to_key(uri: str, expected: str) -> None:
     assert uri_to_key(uri) == expected
+
+
+def test_a_name_defined_everywhere_is_capped_and_rare_names_still_found(tmp_path: Path) -> None:
+    from context.workspace_index import MAX_PER_NAME
+
+    for i in range(40):
+        (tmp_path / f"mod_{i:02d}.py").write_text(f"def run(x):\n    return x\n\n\ndef unique_{i}(y):\n    return y\n")
+    index = WorkspaceIndex([str(tmp_path)])
+    assert index.scan() == 40
+    found = index.definitions_for(["unique_33", "run"], exclude_uri=(tmp_path / "mod_00.py").as_uri())
+    assert [s.text for s in found if "unique" in s.text] == ["def unique_33(y):"]
+    runs = [s for s in found if s.text.startswith("def run")]
+    assert 0 < len(runs) <= 2 * MAX_PER_NAME
+    assert all(s.path != "mod_00.py" for s in found)  # the excluded file itself
+    assert found == index.definitions_for(["unique_33", "run"], exclude_uri=(tmp_path / "mod_00.py").as_uri())
