@@ -21,6 +21,7 @@ from context.early_stop import stop_rule
 from context.fim import FimTemplate, detect_template, template_by_name
 from context.postprocess import PostprocessContext, postprocess
 from context.prompt import BuiltPrompt, PromptInputs, build_fim_prompt
+from context.sticky_context import ContextChoice, keep_or_refresh, scope_header
 from context.tokens import counter_for
 from features.completion_jobs import Job
 from lsp_server.backends import GenerationRequest
@@ -61,7 +62,12 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
     counter = counter_for(model, settings.completion.tokenizer or None)
     inputs = gather_inputs(server, document, offset)
     hints: dict[str, int] = server.extensions.setdefault("prefix_window_hints", {})
-    inputs = replace(inputs, window_hint_line=hints.get(document.uri))
+    choices: dict[str, ContextChoice] = server.extensions.setdefault("context_choices", {})
+    fresh = ContextChoice(scope_header(inputs.text, inputs.scope_range), tuple(inputs.definitions),
+                          tuple(inputs.similar))
+    chosen = choices[document.uri] = keep_or_refresh(choices.get(document.uri), fresh)
+    inputs = replace(inputs, window_hint_line=hints.get(document.uri), definitions=chosen.definitions,
+                     similar=chosen.similar)
     prompt = build_fim_prompt(inputs, template, counter, settings.completion.contextTokens)
     hints[document.uri] = prompt.window_start_line
     max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
@@ -192,7 +198,7 @@ async def warm_up_document(server: GhostwriterServer, document: OpenDocument, of
 
 
 def stable_prefix(server: GhostwriterServer, document: OpenDocument, offset: int) -> str:
-    """The part of the prompt at `offset` that precedes the cursor window (what the prefix cache keeps)."""
+    """The part of the prompt at `offset` that precedes the cursor window, with the context chosen afresh."""
     model = server.router.model_for("completion")
     template = server.extensions.get("fim_templates", {}).get(model)
     if template is None:

@@ -231,6 +231,8 @@ class InlineCompletion:
         document = self.server.documents.get(uri)
         if document is None or stable_prefix(self.server, document, offset) == self.sent_prefix.get(uri):
             return
+        # The kept cross-file context is out of date: choose it afresh, and warm the engine with it.
+        self.server.extensions.get("context_choices", {}).pop(uri, None)
         sent = await warm_up_document(self.server, document, min(offset, len(document.text)))
         if sent is not None:
             self.sent_prefix[uri] = sent
