@@ -93,7 +93,8 @@ class Pipeline:
                 prefix = "Automatic completions paused: " if automatic else "Request refused: "
                 raise BudgetExceeded(prefix + reason)
         timings["sent"] = time.perf_counter()
-        generation = await self._call(backend, request, text, started, should_stop, on_text, timings)
+        generation = await self._call(backend, request, text, started, should_stop, on_text, timings,
+                                      prompt_tokens)
         timings["received"] = time.perf_counter()
         self._record(request.feature, generation, local)
         if use_cache and generation.text:
@@ -118,7 +119,8 @@ class Pipeline:
 
     async def _call(self, backend: Backend, request: GenerationRequest, text_sent: str, started: float,
                     should_stop: Callable[[str], bool] | None,
-                    on_text: Callable[[str], None] | None, timings: dict[str, float]) -> Generation:
+                    on_text: Callable[[str], None] | None, timings: dict[str, float],
+                    prompt_tokens: int | None = None) -> Generation:
         parts: list[str] = []
         usage: Usage | None = None
         finish: str | None = None
@@ -146,7 +148,10 @@ class Pipeline:
             await stream.aclose()  # type: ignore[attr-defined]
         text = "".join(parts)
         if usage is None:
-            usage = Usage(prompt_tokens=self.estimate_tokens(request.model, text_sent),
+            # No usage arrives from a stream closed early. Prefer the caller's own count: re-counting
+            # a whole prompt with the real tokenizer costs ~5 ms, on every single-line completion.
+            counted = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model, text_sent)
+            usage = Usage(prompt_tokens=counted,
                           completion_tokens=max(1, len(text) // 4) if text else 0, estimated=True)
         duration = (time.perf_counter() - started) * 1000
         return Generation(text, usage, request.model, finish, False, duration, stopped)
