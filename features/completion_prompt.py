@@ -71,9 +71,13 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
     prompt = build_fim_prompt(inputs, template, counter, settings.completion.contextTokens)
     hints[document.uri] = prompt.window_start_line
     max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
+    # A single-line answer is its first line, so the engine itself stops at the line break: the
+    # stream then ends normally (usage included, the keep-alive connection reused) instead of being
+    # cut by our early stop, which forced a new connection for the next keystroke.
+    stop = tuple(template.stop_tokens) + (() if multiline else ("\n",))
     request = GenerationRequest(
         feature="completion", model=model, prompt=prompt.text, max_tokens=max_tokens,
-        temperature=settings.completion.temperature, stop=tuple(template.stop_tokens),
+        temperature=settings.completion.temperature, stop=stop,
     )
     view = document.local(offset)
     tree = view.syntax.tree

@@ -59,6 +59,8 @@ async def test_completion_arrives_with_range_and_text(client: LanguageClient, fa
     assert item.range == types.Range(start=types.Position(4, 11), end=types.Position(4, 11))
     prompt = model_calls(fake)[0].body["prompt"]
     assert "<|fim_prefix|>" in prompt and "<|fim_middle|>" in prompt and prompt.endswith("<|fim_middle|>")
+    # Mid-line, the answer is one line: the engine is asked to stop at the line break itself.
+    assert "\n" in model_calls(fake)[0].body["stop"]
 
 
 async def test_suffix_duplication_is_removed(client: LanguageClient, fake: FakeOpenAIServer, tmp_path: Path) -> None:
