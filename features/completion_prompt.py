@@ -59,17 +59,8 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
     if document.version != version:
         return None
     # From here on nothing awaits, so the text, tree and offset stay consistent.
-    counter = counter_for(model, settings.completion.tokenizer or None)
-    inputs = gather_inputs(server, document, offset)
-    hints: dict[str, int] = server.extensions.setdefault("prefix_window_hints", {})
-    choices: dict[str, ContextChoice] = server.extensions.setdefault("context_choices", {})
-    fresh = ContextChoice(scope_header(inputs.text, inputs.scope_range), tuple(inputs.definitions),
-                          tuple(inputs.similar))
-    chosen = choices[document.uri] = keep_or_refresh(choices.get(document.uri), fresh)
-    inputs = replace(inputs, window_hint_line=hints.get(document.uri), definitions=chosen.definitions,
-                     similar=chosen.similar)
-    prompt = build_fim_prompt(inputs, template, counter, settings.completion.contextTokens)
-    hints[document.uri] = prompt.window_start_line
+    prompt = compose_prompt(server, document, offset, template, model, keep_context=True)
+    server.extensions.setdefault("prefix_window_hints", {})[document.uri] = prompt.window_start_line
     max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
     # A single-line answer is its first line, so the engine itself stops at the line break: the
     # stream then ends normally (usage included, the keep-alive connection reused) instead of being
@@ -191,8 +182,7 @@ async def warm_up_document(server: GhostwriterServer, document: OpenDocument, of
         return None
     if not await _engine_idle(server):
         return None
-    version = document.version
-    plan = await plan_completion(server, document, offset, False, version)
+    plan = await plan_completion(server, document, offset, False, document.version)
     if plan is None:
         return None
     stable = plan.prompt.text[:plan.prompt.stable_prefix_len] or plan.prompt.text
@@ -201,17 +191,33 @@ async def warm_up_document(server: GhostwriterServer, document: OpenDocument, of
     return stable
 
 
+def compose_prompt(server: GhostwriterServer, document: OpenDocument, offset: int, template: FimTemplate,
+                   model: str, *, keep_context: bool) -> BuiltPrompt:
+    """The FIM prompt at `offset`: its prefix window starts where the last one did, if it still fits.
+
+    With `keep_context`, the cross-file context kept for this scope is used (and remembered);
+    without, it is chosen afresh and nothing is remembered.
+    """
+    inputs = gather_inputs(server, document, offset)
+    hints: dict[str, int] = server.extensions.get("prefix_window_hints", {})
+    inputs = replace(inputs, window_hint_line=hints.get(document.uri))
+    if keep_context:
+        choices: dict[str, ContextChoice] = server.extensions.setdefault("context_choices", {})
+        fresh = ContextChoice(scope_header(inputs.text, inputs.scope_range), tuple(inputs.definitions),
+                              tuple(inputs.similar))
+        chosen = choices[document.uri] = keep_or_refresh(choices.get(document.uri), fresh)
+        inputs = replace(inputs, definitions=chosen.definitions, similar=chosen.similar)
+    counter = counter_for(model, server.settings.completion.tokenizer or None)
+    return build_fim_prompt(inputs, template, counter, server.settings.completion.contextTokens)
+
+
 def stable_prefix(server: GhostwriterServer, document: OpenDocument, offset: int) -> str:
     """The part of the prompt at `offset` that precedes the cursor window, with the context chosen afresh."""
     model = server.router.model_for("completion")
     template = server.extensions.get("fim_templates", {}).get(model)
     if template is None:
         return ""
-    inputs = gather_inputs(server, document, min(offset, len(document.text)))
-    hints: dict[str, int] = server.extensions.get("prefix_window_hints", {})
-    inputs = replace(inputs, window_hint_line=hints.get(document.uri))
-    counter = counter_for(model, server.settings.completion.tokenizer or None)
-    prompt = build_fim_prompt(inputs, template, counter, server.settings.completion.contextTokens)
+    prompt = compose_prompt(server, document, min(offset, len(document.text)), template, model, keep_context=False)
     return prompt.text[:prompt.stable_prefix_len]
 
 

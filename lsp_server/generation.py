@@ -113,8 +113,8 @@ class Pipeline:
                         prompt_tokens: int | None) -> str | None:
         if request.feature == "warmup" or not (self.ledger.daily_limit or self.ledger.session_limit):
             return None  # no budget set: nothing to check, and no reason to count tokens on the hot path
-        estimate = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model, text)
-        return self.ledger.check_request(model=request.model, estimated_prompt_tokens=estimate,
+        return self.ledger.check_request(model=request.model,
+                                         estimated_prompt_tokens=self._prompt_count(request, text, prompt_tokens),
                                          max_tokens=request.max_tokens, local=local)
 
     async def _call(self, backend: Backend, request: GenerationRequest, text_sent: str, started: float,
@@ -148,13 +148,16 @@ class Pipeline:
             await stream.aclose()  # type: ignore[attr-defined]
         text = "".join(parts)
         if usage is None:
-            # No usage arrives from a stream closed early. Prefer the caller's own count: re-counting
-            # a whole prompt with the real tokenizer costs ~5 ms, on every single-line completion.
-            counted = prompt_tokens if prompt_tokens is not None else self.estimate_tokens(request.model, text_sent)
-            usage = Usage(prompt_tokens=counted,
+            # No usage arrives from a stream closed early.
+            usage = Usage(prompt_tokens=self._prompt_count(request, text_sent, prompt_tokens),
                           completion_tokens=max(1, len(text) // 4) if text else 0, estimated=True)
         duration = (time.perf_counter() - started) * 1000
         return Generation(text, usage, request.model, finish, False, duration, stopped)
+
+    def _prompt_count(self, request: GenerationRequest, text: str, counted: int | None) -> int:
+        """The caller's own count when it has one: re-counting a whole prompt with the real tokenizer
+        costs ~5 ms, which on the keystroke path is more than all the server's other work."""
+        return counted if counted is not None else self.estimate_tokens(request.model, text)
 
     def _from_cache(self, request: GenerationRequest, hit: CachedResult, started: float, local: bool) -> Generation:
         usage = Usage(prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens)

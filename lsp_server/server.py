@@ -55,7 +55,7 @@ class GhostwriterProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self.request_versions: dict[Any, int] = {}
         self.arrivals: dict[Any, float] = {}
-        """perf_counter when each versioned request was read, for latency traces."""
+        """perf_counter when each inline-completion request was read, for its latency trace."""
         self.on_responded: dict[Any, Callable[[float], None]] = {}
         """Called with perf_counter once the response to that request id is written."""
         self.write_started = 0.0
@@ -63,9 +63,10 @@ class GhostwriterProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
         params = data.get("params") if isinstance(data, dict) else None
         if "id" in data and isinstance(params, dict) and data.get("method") in VERSIONED_METHODS:
-            if len(self.arrivals) > 1000:  # requests that never reached a handler
-                self.arrivals.clear()
-            self.arrivals[data["id"]] = time.perf_counter()
+            if data.get("method") == types.TEXT_DOCUMENT_INLINE_COMPLETION:  # the one request traced
+                if len(self.arrivals) > 1000:  # requests that never reached a handler
+                    self.arrivals.clear()
+                self.arrivals[data["id"]] = time.perf_counter()
             document = params.get("textDocument")
             version = document.get("version") if isinstance(document, dict) else None
             if isinstance(version, int) and not isinstance(version, bool):

@@ -225,42 +225,43 @@ class OpenAICompatBackend:
 
 
 def _to_chunk(event: Any) -> Chunk | None:
-    """One SSE event (completion or chat chunk) → Chunk; None for events carrying nothing."""
-    usage = _usage(getattr(event, "usage", None))
+    """One SSE event of the SDK (completion or chat chunk) → Chunk; None for events carrying nothing."""
     text, finish = "", None
     if event.choices:
         choice = event.choices[0]
         finish = choice.finish_reason
         delta = getattr(choice, "delta", None)
         text = (delta.content if delta is not None else choice.text) or ""
-    if not text and finish is None and usage is None:
-        return None
-    return Chunk(text=text, usage=usage, finish_reason=finish)
+    return _chunk(text, finish, _usage(getattr(event, "usage", None)))
 
 
 def _chunk_from_json(event: Mapping[str, Any]) -> Chunk | None:
+    """One completion event read as JSON (the FIM path) → Chunk; None for events carrying nothing."""
     text, finish, raw_usage = completion_stream.chunk_fields(event)
-    usage = None
-    if raw_usage is not None:
-        details = raw_usage.get("prompt_tokens_details")
-        usage = Usage(prompt_tokens=int(raw_usage.get("prompt_tokens") or 0),
-                      completion_tokens=int(raw_usage.get("completion_tokens") or 0),
-                      cached_tokens=int((details or {}).get("cached_tokens") or 0) if isinstance(details, dict) else 0)
+    return _chunk(text, finish, _usage(raw_usage))
+
+
+def _chunk(text: str, finish: str | None, usage: Usage | None) -> Chunk | None:
     if not text and finish is None and usage is None:
         return None
     return Chunk(text=text, usage=usage, finish_reason=finish)
 
 
 def _usage(raw: Any) -> Usage | None:
+    """Usage from the SDK's model or from the event's JSON mapping alike."""
     if raw is None:
         return None
-    details = getattr(raw, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    details = _field(raw, "prompt_tokens_details")
+    cached = _field(details, "cached_tokens") if details is not None else None
     return Usage(
-        prompt_tokens=raw.prompt_tokens or 0,
-        completion_tokens=raw.completion_tokens or 0,
-        cached_tokens=cached or 0,
+        prompt_tokens=int(_field(raw, "prompt_tokens") or 0),
+        completion_tokens=int(_field(raw, "completion_tokens") or 0),
+        cached_tokens=int(cached or 0),
     )
+
+
+def _field(source: Any, name: str) -> Any:
+    return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
 
 
 def _server_root(base_url: str) -> str:
