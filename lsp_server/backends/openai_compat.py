@@ -58,7 +58,8 @@ class OpenAICompatBackend:
             default_headers=dict(default_headers or {}),
         )
         # The FIM call on the keystroke path skips the SDK's per-call machinery (see completion_stream).
-        self._http = completion_stream.new_client(api_key or "not-needed", timeout_s, dict(default_headers or {}))
+        self._http = completion_stream.CompletionStreamClient(
+            api_key or "not-needed", timeout_s, dict(default_headers or {}))
         self._tokenize_supported = True
 
     # -- generation ------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ class OpenAICompatBackend:
 
     def _completion_events(self, request: GenerationRequest) -> AsyncGenerator[dict[str, Any], None]:
         body = {**self._common_params(request), "prompt": request.prompt, **dict(request.extra_body)}
-        return completion_stream.stream_events(self._http, f"{self.base_url}/completions", body)
+        return self._http.events(f"{self.base_url}/completions", body)
 
     async def _chat_events(self, request: GenerationRequest) -> AsyncGenerator[Any, None]:
         messages: Any = [dict(m) for m in request.messages]

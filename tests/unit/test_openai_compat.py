@@ -222,20 +222,37 @@ async def test_fim_calls_send_the_key_and_headers_and_reuse_one_connection(fake)
     ("data: [1, 2]", None),
 ])
 def test_event_lines(line: str, expected: object) -> None:
-    import httpx2
-
     from lsp_server.backends.completion_stream import DONE, parse_event_line
 
-    event = parse_event_line(line, httpx2.Request("POST", "http://127.0.0.1/v1/completions"))
+    event = parse_event_line(line.encode(), "http://127.0.0.1/v1/completions")
     assert (event is DONE) if expected == "done" else event == expected
 
 
 @pytest.mark.parametrize("line", ['data: {"error": {"message": "out of memory"}}', "data: {not json"])
 def test_error_events_and_garbage_raise_api_errors(line: str) -> None:
-    import httpx2
     import openai
 
     from lsp_server.backends.completion_stream import parse_event_line
 
     with pytest.raises(openai.APIError):
-        parse_event_line(line, httpx2.Request("POST", "http://127.0.0.1/v1/completions"))
+        parse_event_line(line.encode(), "http://127.0.0.1/v1/completions")
+
+
+@pytest.mark.parametrize(("env", "url", "expected"), [
+    ({}, "https://api.example.com/v1/completions", None),
+    ({"HTTPS_PROXY": "http://proxy:3128"}, "https://api.example.com/v1/completions", "http://proxy:3128"),
+    ({"HTTPS_PROXY": "http://proxy:3128"}, "http://api.example.com/v1/completions", None),
+    ({"HTTP_PROXY": "http://proxy:3128"}, "http://127.0.0.1:8000/v1/completions", None),
+    ({"HTTP_PROXY": "http://proxy:3128"}, "http://localhost:11434/v1/completions", None),
+    ({"HTTP_PROXY": "http://proxy:3128", "NO_PROXY": "vllm.internal"}, "http://vllm.internal:8000/v1", None),
+    ({"HTTP_PROXY": "http://proxy:3128"}, "http://vllm.internal:8000/v1", "http://proxy:3128"),
+])
+def test_the_fim_stream_takes_its_proxy_from_the_environment(monkeypatch, env, url, expected) -> None:
+    from lsp_server.backends.completion_stream import env_proxy
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert env_proxy(url) == expected
