@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from context.fim import FimTemplate, PromptParts, render_with_offsets
+from context.line_walk import line_starts_back
 from context.tokens import LineCountCache, TokenCounter, truncate_to_tokens
 
 SNAP_LINES = 16
-CHUNK_CHARS = 8192
 # A new prefix window fills this share of its budget; the rest is room to type into before it moves.
 WINDOW_FILL = 0.85
 CURSOR_LINE_RESERVE = 64  # tokens; a typical line is 10-30
@@ -63,6 +63,8 @@ class PromptInputs:
     similar: Sequence[SnippetLike] = ()
     window_hint_line: int | None = None
     """Line where the previous prompt's prefix window began; kept while it still fits (prefix caching)."""
+    cursor_line: int | None = None
+    """The cursor's line number, when the caller knows it (counting the lines above costs ~0.06 ms)."""
 
 
 @dataclass(frozen=True)
@@ -136,25 +138,6 @@ def take_suffix(text: str, offset: int, budget: int, lines: LineCountCache) -> t
     return text[offset:end], spent
 
 
-def _line_starts_back(text: str, line_start: int, budget: int, lines: LineCountCache) -> list[tuple[int, int]]:
-    """(start offset, cumulative tokens) of whole lines above the cursor line, nearest first."""
-    result: list[tuple[int, int]] = []
-    spent = 0
-    end = line_start
-    count = lines.count
-    while end > 0 and spent <= budget:
-        # Split a chunk at a time in C rather than searching line by line: this walk covers a few
-        # hundred lines on every keystroke.
-        chunk_start = text.rfind("\n", 0, max(0, end - CHUNK_CHARS)) + 1
-        for line in reversed(text[chunk_start:end - 1].split("\n")):
-            spent += count(line + "\n")
-            end -= len(line) + 1
-            result.append((end, spent))
-            if spent > budget:
-                break
-    return result
-
-
 @dataclass(frozen=True)
 class PrefixWindow:
     head: str  # imports / scope header shown when the window does not reach them
@@ -211,10 +194,10 @@ def take_prefix(inputs: PromptInputs, budget: int, lines: LineCountCache, snap: 
         return PrefixWindow("", "", cut, lines.count(cut))
     # Reserve room for the cursor line to grow, so typing does not shift the window start.
     budget -= max(head_cost, min(CURSOR_LINE_RESERVE, budget // 8))
-    starts = _line_starts_back(text, line_start, budget, lines)
+    starts = line_starts_back(text, line_start, budget, lines)
     if starts and starts[-1][0] == 0 and starts[-1][1] <= budget:
         return PrefixWindow("", text[:line_start], cursor_head, head_cost + starts[-1][1])  # all fits
-    cursor_line_no = text.count("\n", 0, line_start)
+    cursor_line_no = inputs.cursor_line if inputs.cursor_line is not None else text.count("\n", 0, line_start)
     start = _hinted_start(inputs, starts, budget, cursor_line_no, line_start, lines)
     if start is None:
         # A fresh window uses only part of the budget, so the lines typed next fit without moving it.
@@ -265,11 +248,13 @@ def build_fim_prompt(
     lines = _line_counts(counter)
     snippets = select_snippets(inputs, int(budget_tokens * split.context), lines)
     base = PromptParts("", "", inputs.path, inputs.repo_name, (), inputs.language_id)
-    template_tokens = counter.count(render_with_offsets(template, base).text)
+    # Counted through the memo: template and context text repeat from keystroke to keystroke, and a
+    # few kilobytes of context cost a tokenizer over a millisecond.
+    template_tokens = lines.count(render_with_offsets(template, base).text)
     with_context = PromptParts(
         "", "", inputs.path, inputs.repo_name, [(s.path, s.text) for s in snippets], inputs.language_id
     )
-    context_tokens = counter.count(render_with_offsets(template, with_context).text) - template_tokens
+    context_tokens = lines.count(render_with_offsets(template, with_context).text) - template_tokens
     suffix_budget = min(int(budget_tokens * split.suffix), split.suffix_max_tokens)
     suffix, suffix_tokens = take_suffix(inputs.text, inputs.offset, suffix_budget, lines)
     prefix_budget = budget_tokens - template_tokens - context_tokens - suffix_tokens

@@ -139,7 +139,14 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
         imports="\n".join(document.imports()),
         definitions=list(definitions),
         similar=list(similar),
+        cursor_line=_newline_count_before(document, offset),
     )
+
+
+def _newline_count_before(document: OpenDocument, offset: int) -> int | None:
+    """The cursor's line from the document's line index; None where a lone CR makes LSP lines differ."""
+    index = document.syntax.line_index
+    return None if index.has_lone_cr else index.line_of(offset)
 
 
 def last_code_offset(text: str, offset: int) -> int:

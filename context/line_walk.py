@@ -1,0 +1,77 @@
+"""The walk up from the cursor line that sizes the prompt's prefix window, remembered between keystrokes.
+
+Each keystroke's prompt needs the cumulative token count of the lines above the cursor line, a few
+hundred of them. While the user types on one line, those lines do not change: only their offsets
+move when the cursor line is not the first edit. So the last walk is kept with the text it
+covered, and reused (shifted) when that text is unchanged above the new cursor line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from context.tokens import LineCountCache
+
+CHUNK_CHARS = 8192
+
+
+@dataclass(frozen=True)
+class _Walk:
+    covered: str  # text from the earliest line reached up to the cursor line's start
+    line_start: int
+    budget: int
+    counts: LineCountCache
+    reached_start: bool  # the walk ran out of text, not of budget
+    starts: list[tuple[int, int]]
+
+
+_last: _Walk | None = None
+
+
+def line_starts_back(text: str, line_start: int, budget: int, lines: LineCountCache) -> list[tuple[int, int]]:
+    """(start offset, cumulative tokens) of whole lines above the cursor line, nearest first.
+
+    The walk stops at the first line that takes the total over `budget` (that line included).
+    """
+    global _last
+    reused = _reuse(_last, text, line_start, budget, lines)
+    if reused is not None:
+        return reused
+    starts = _walk(text, line_start, budget, lines)
+    first = starts[-1][0] if starts else line_start
+    _last = _Walk(text[first:line_start], line_start, budget, lines,
+                  reached_start=first == 0 and (not starts or starts[-1][1] <= budget), starts=starts)
+    return starts
+
+
+def _reuse(last: _Walk | None, text: str, line_start: int, budget: int,
+           lines: LineCountCache) -> list[tuple[int, int]] | None:
+    if last is None or last.budget != budget or last.counts is not lines:
+        return None
+    first = line_start - len(last.covered)
+    if first < 0 or (last.reached_start and first != 0):
+        return None  # more text above now: the old walk stopped short of it
+    if first > 0 and text[first - 1] != "\n":
+        return None  # the covered text no longer begins a line
+    if text[first:line_start] != last.covered:
+        return None
+    shift = line_start - last.line_start
+    return [(start + shift, spent) for start, spent in last.starts] if shift else list(last.starts)
+
+
+def _walk(text: str, line_start: int, budget: int, lines: LineCountCache) -> list[tuple[int, int]]:
+    result: list[tuple[int, int]] = []
+    spent = 0
+    end = line_start
+    count = lines.count
+    while end > 0 and spent <= budget:
+        # Split a chunk at a time in C rather than searching line by line: this walk covers a few
+        # hundred lines on every keystroke that is not served from the remembered walk.
+        chunk_start = text.rfind("\n", 0, max(0, end - CHUNK_CHARS)) + 1
+        for line in reversed(text[chunk_start:end - 1].split("\n")):
+            spent += count(line + "\n")
+            end -= len(line) + 1
+            result.append((end, spent))
+            if spent > budget:
+                break
+    return result
