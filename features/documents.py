@@ -53,6 +53,12 @@ class OpenDocument:
         if self._local is not None:
             self._local = None if span is None else follow_edit(self._local, span[0], span[1], new_text)
 
+    def reparse_window(self) -> None:
+        """Bring the kept window's tree up to date now, while the change is fresh: the completion
+        request that usually follows then finds it parsed (an incremental reparse, ~0.25 ms)."""
+        if self._local is not None:
+            _ = self._local.syntax.tree
+
     def imports(self) -> list[str]:
         """Import statements of the file's top, re-parsed only when those lines change."""
         head = self.text[:4096]
@@ -91,6 +97,7 @@ class DocumentStore:
             document.apply_change(range_, change.text, encoding)
         document.version = params.text_document.version
         document.edited_at = time.monotonic()
+        document.reparse_window()
         return document
 
     def close(self, uri: str) -> None:
