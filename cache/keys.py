@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Bump when the stored value's shape changes.
-CACHE_FORMAT = 1
+# Bump when the stored value's shape or the key's recipe changes.
+CACHE_FORMAT = 2
 
 
 def cache_key(
@@ -29,9 +29,14 @@ def cache_key(
         "promptVersion": prompt_version,
         "backend": backend_id,
         "model": model,
-        "prompt": prompt,
+        "prompt": prompt is not None,
         "messages": [dict(m) for m in messages],
         "params": dict(params),
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass"))
+    # The prompt (several KB on every keystroke) is hashed as raw bytes after the rest: escaping it
+    # into JSON cost more than the hash. The JSON part has a fixed end ("}"), so the two cannot blur.
+    if prompt is not None:
+        digest.update(prompt.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()

@@ -30,7 +30,10 @@ def test_remembered_walk_equals_a_fresh_one_over_random_edits(counter, seed: int
     cursor = len(text) // 2
     for _ in range(300):
         kind = rng.random()
-        if kind < 0.6:  # type at the cursor
+        if kind < 0.1:  # move down a few lines
+            for _ in range(rng.randint(1, 4)):
+                cursor = text.find("\n", cursor) + 1 or len(text)
+        elif kind < 0.6:  # type at the cursor
             char = rng.choice("abc (\n")
             text, cursor = text[:cursor] + char + text[cursor:], cursor + 1
         elif kind < 0.75:  # insert somewhere above
@@ -63,6 +66,25 @@ def test_typing_on_the_cursor_line_reuses_the_walk_without_counting() -> None:
     typed = text + "x, y"
     assert line_walk.line_starts_back(typed, typed.rfind("\n") + 1, 50, lines) == first
     assert calls == []
+
+
+def test_a_new_line_walks_only_the_lines_below_the_old_cursor_line() -> None:
+    calls: list[str] = []
+
+    class Recording(WordCounter):
+        def count(self, text: str) -> int:
+            calls.append(text)
+            return super().count(text)
+
+    lines = LineCountCache(Recording(), max_entries=4)
+    text = "".join(f"line {i}\n" for i in range(100)) + "def f(x):"
+    line_walk.line_starts_back(text, text.rfind("\n") + 1, 50, lines)
+    calls.clear()
+    typed = text + "\n    return x"
+    line_start = typed.rfind("\n") + 1
+    starts = line_walk.line_starts_back(typed, line_start, 50, lines)
+    assert calls == ["def f(x):\n"]  # the one line between the old cursor line and the new one
+    assert starts == fresh(typed, line_start, 50, LineCountCache(WordCounter()))
 
 
 @pytest.mark.parametrize(("text", "line_start", "budget", "expected"), [
