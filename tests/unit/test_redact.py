@@ -52,3 +52,23 @@ def test_request_prompt_and_messages_are_redacted() -> None:
 
 def request_text(request: GenerationRequest) -> str:
     return (request.prompt or "") + "".join(str(m["content"]) for m in request.messages)
+
+
+def test_consecutive_texts_are_redacted_as_if_each_were_new() -> None:
+    import random
+
+    from lsp_server import redact as module
+
+    rng = random.Random(5)
+    pieces = ["x = 1", 'api_key = "AKIAABCDEFGHIJKLMNOP"', "def f():", '    token = "s3cr3t-value-123"',
+              "# comment", "url = 'https://user:hunter22@example.com'", ""]
+    lines = [rng.choice(pieces) for _ in range(60)]
+    for _ in range(200):
+        at = rng.randrange(len(lines))
+        if rng.random() < 0.5:
+            lines[at] += rng.choice(["a", " ", "k", '"'])
+        else:
+            lines.insert(at, rng.choice(pieces))
+        text = "\n".join(lines)
+        expected = [module._redact_line(line) for line in text.split("\n")]
+        assert module.redact(text) == ("\n".join(t for t, _ in expected), sum(n for _, n in expected))
