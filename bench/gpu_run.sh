@@ -5,7 +5,9 @@ set -euo pipefail
 what=${1:-both}; model=${GW_MODEL:-.gpu/kit/models/qwen2.5-coder-1.5b}; out=${OUT:-/tmp/gw-out}
 mkdir -p "$out"
 if ! PYTHONPATH=/tmp/site python3 -c "import vllm" 2>/dev/null; then bash .gpu/kit/install-on-device.sh; fi
-python3 -m pip install -q --no-index --no-deps --target /tmp/gw-site .gpu/ghost/*.whl 2>&1 | tail -2 || true
+if compgen -G ".gpu/ghost/*.whl" >/dev/null; then  # absent when an earlier call installed them
+  python3 -m pip install -q --no-index --no-deps --target /tmp/gw-site .gpu/ghost/*.whl 2>&1 | tail -2 || true
+fi
 export PYTHONPATH=/tmp/site:/tmp/gw-site:$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 VLLM_NO_USAGE_STATS=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 if [ "$what" = bench ] || [ "$what" = both ]; then

@@ -213,21 +213,23 @@ class Editor:
         return latencies, prompts
 
 
-async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str]], max_tokens: int,
+async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool]], max_tokens: int,
                    stop: list[str]) -> dict[str, Any]:
-    """Each (prompt, cursor line prefix) streamed as the server sends it (same max_tokens and stop).
+    """Each (prompt, cursor line prefix, multi-line) streamed as the server sends it: the same
+    max_tokens and stop list (a single-line request also stops at the line break, in the engine).
 
-    stop_ms: when the server's single-line early stop (first line break after text) would have
-    closed the stream, else the stream's end; total_ms: the whole stream (all max_tokens).
+    stop_ms: when the server would have had its answer: the stream's end, or for multi-line requests
+    its client-side block-end stop; total_ms: the whole stream; per_prompt_stop_ms in replay order.
     """
     root = base_url.rsplit("/v1", 1)[0]
     ttft, at_stop, total = [], [], []
     async with httpx.AsyncClient(timeout=60) as http:
         reset = await http.post(f"{root}/reset_prefix_cache")
-        for prompt, line_prefix in prompts:
+        for prompt, line_prefix, multiline in prompts:
+            sent_stop = stop + ([] if multiline else ["\n"])
             body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
-                    "stop": stop}
-            should_stop = stop_rule(False, line_prefix, tuple(stop))
+                    "stop": sent_stop}
+            should_stop = stop_rule(multiline, line_prefix, tuple(stop))
             t0 = time.perf_counter()
             first = stopped = None
             text = ""
@@ -246,8 +248,10 @@ async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str]], ma
             ttft.append(((first or end) - t0) * 1000)
             at_stop.append(((stopped or end) - t0) * 1000)
             total.append((end - t0) * 1000)
-    return {"n_prompts": len(prompts), "ttft_ms": stats(ttft), "stop_ms": stats(at_stop), "total_ms": stats(total),
-            "prefix_cache_reset_status": reset.status_code}
+    single = [x for x, (_, _, multiline) in zip(at_stop, prompts, strict=True) if not multiline]
+    return {"n_prompts": len(prompts), "ttft_ms": stats(ttft), "stop_ms": stats(at_stop),
+            "single_line_stop_ms": stats(single), "total_ms": stats(total),
+            "prefix_cache_reset_status": reset.status_code, "per_prompt_stop_ms": at_stop}
 
 
 async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageClient, dict[str, Any]]:
@@ -284,7 +288,10 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     # showLastPrompt is the pipeline's last prompt: a KV warm-up started by the same keystroke may have
     # replaced it with its stable prefix; only whole FIM prompts (ending in a middle token) are replayed.
     middles = tuple(t.special_tokens[2] for t in TEMPLATES.values())
-    replay = [(prompts[i], editor.line_prefixes[i]) for i in called if prompts[i].endswith(middles)]
+    replayed = [i for i in called if prompts[i].endswith(middles)]
+    traces = read_traces(workdir / "phase1.log", log_offset)[-len(latencies):]
+    multiline = {i: traces[i].get("kind") == "multi-line" for i in replayed} if len(traces) == len(latencies) else {}
+    replay = [(prompts[i], editor.line_prefixes[i], multiline.get(i, False)) for i in replayed]
     result["raw_prompts_skipped_warmup_overwritten"] = len(called) - len(replay)
     template = next((t for t in TEMPLATES.values() if replay and replay[0][0].endswith(t.special_tokens[2])), None)
     stop = list(template.stop_tokens) if template else []  # the stop list the server sends with these prompts
@@ -294,9 +301,12 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     result["raw_vllm_same_prompts"] = raw
     server_added = breakdown.get("server_added_ms", {})
     result["server_added_p50_ms"] = server_added.get("p50")  # paired: client latency - the server's backend_ms
-    model_call = breakdown.get("model_call_latency_ms", {})
-    if model_call.get("n") and raw["stop_ms"].get("n"):
-        result["lsp_minus_raw_p50_ms"] = round(model_call["p50"] - raw["stop_ms"]["p50"], 2)
+    # Paired, prompt by prompt: the client's latency for the keystroke minus raw vLLM's for its prompt.
+    raw_stops = raw.pop("per_prompt_stop_ms")
+    paired = [(latencies[i] - raw_ms, multiline.get(i, False)) for i, raw_ms in zip(replayed, raw_stops, strict=True)]
+    result["lsp_minus_raw_ms"] = stats([d for d, _ in paired])
+    result["lsp_minus_raw_single_line_ms"] = stats([d for d, multi in paired if not multi])
+    result["lsp_minus_raw_p50_ms"] = result["lsp_minus_raw_single_line_ms"].get("p50")
     result["engine_url"] = engine_url
     return client, result
 
