@@ -175,12 +175,12 @@ class WorkspaceIndex:
     ) -> list[Snippet]:
         """The best window of each recent open document by Jaccard similarity of identifiers."""
         deadline = time.perf_counter() + budget_ms / 1000
-        query = _token_set(query_text)
+        recent = self._recent_documents(uri_to_key(exclude_uri))
+        query = _token_set(query_text) if recent else frozenset()
         if not query:
-            return []
-        exclude = uri_to_key(exclude_uri)
+            return []  # (no other open document: the query's token set is not even built)
         best: list[Snippet] = []
-        for key, entry in self._recent_documents(exclude):
+        for key, entry in recent:
             self._refresh(entry)
             scored = [(_jaccard(query, tokens), -line, text) for line, text, tokens in entry.windows]
             if scored:
