@@ -72,6 +72,10 @@ class PromptCache:
         return value
 
     async def set(self, key: str, result: CachedResult, *, tag: str = "") -> None:
+        self.store(key, result, tag=tag)
+
+    def store(self, key: str, result: CachedResult, *, tag: str = "") -> None:
+        """Remember `result` now (memory) and on disk soon (the writer thread); never waits."""
         if self._cache is None:
             return
         if len(self._memory) >= MEMORY_ENTRIES:

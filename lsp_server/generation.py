@@ -52,7 +52,8 @@ BudgetConfirmation = Callable[[str], Awaitable[bool]]
 
 class Pipeline:
     def __init__(self, route: BackendRoute, cache: PromptCache, ledger: UsageLedger, *,
-                 prompt_version: int, estimate_tokens: TokenEstimator, redact_secrets: bool = True) -> None:
+                 prompt_version: int, estimate_tokens: TokenEstimator, redact_secrets: bool = True,
+                 defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.route = route
         self.cache = cache
         self.ledger = ledger
@@ -63,6 +64,8 @@ class Pipeline:
         self.confirm_over_budget: BudgetConfirmation | None = None
         self.in_flight = 0
         self.last_prompt = ""
+        # Usage and the cache store are bookkeeping: the server runs them once the answer is out.
+        self.defer: Callable[[Callable[[], None]], None] = defer or (lambda account: account())
 
     async def generate(self, request: GenerationRequest, *, automatic: bool = False,
                        should_stop: Callable[[str], bool] | None = None,
@@ -96,11 +99,15 @@ class Pipeline:
         generation = await self._call(backend, request, text, started, should_stop, on_text, timings,
                                       prompt_tokens)
         timings["received"] = time.perf_counter()
-        self._record(request.feature, generation, local)
-        if use_cache and generation.text:
-            await self.cache.set(key, CachedResult(generation.text, generation.model, generation.finish_reason,
+
+        def account() -> None:
+            self._record(request.feature, generation, local)
+            if use_cache and generation.text:
+                self.cache.store(key, CachedResult(generation.text, generation.model, generation.finish_reason,
                                                    generation.usage.prompt_tokens,
                                                    generation.usage.completion_tokens), tag=request.feature)
+
+        self.defer(account)
         return generation
 
     def _key(self, backend: Backend, request: GenerationRequest) -> str:
@@ -163,7 +170,7 @@ class Pipeline:
         usage = Usage(prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens)
         generation = Generation(hit.text, usage, hit.model, hit.finish_reason, True,
                                 (time.perf_counter() - started) * 1000)
-        self._record(request.feature, generation, local)
+        self.defer(lambda: self._record(request.feature, generation, local))
         return generation
 
     def _record(self, feature: str, generation: Generation, local: bool) -> None:

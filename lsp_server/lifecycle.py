@@ -63,6 +63,7 @@ def register(server: GhostwriterServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: GhostwriterServer, params: None) -> None:
+        ls.run_after_response()  # usage of the last calls, before the hooks save it
         for hook in ls.extensions.get("on_shutdown", []):
             try:
                 await hook()

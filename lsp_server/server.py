@@ -107,6 +107,8 @@ class GhostwriterProtocol(LanguageServerProtocol):
             # The response is out once handed to the kernel; the write itself may also yield the
             # CPU to the editor it wakes, which is the editor's time, not ours.
             callback(self.write_started or time.perf_counter())
+        if isinstance(self._server, GhostwriterServer):
+            self._server.run_after_response()  # bookkeeping that waited for this answer to go out
 
     def set_writer(self, writer: Any, include_headers: bool = True) -> None:
         super().set_writer(_TimedWriter(writer, self), include_headers)
@@ -157,11 +159,37 @@ class GhostwriterServer(LanguageServer):
         self.router = BackendRouter(self.settings, kind="none", remote=None)
         self.cache = PromptCache(self.settings.cache_dir, size_mb=1, ttl_hours=1, enabled=False)
         self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=0,
-                                 estimate_tokens=estimate_tokens_for(self.settings))
+                                 estimate_tokens=estimate_tokens_for(self.settings), defer=self.after_response)
         self.extensions: dict[str, Any] = {}
         """Per-feature state, keyed by feature module name (e.g. the completion engine)."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._shown_errors: set[str] = set()
+        self._after_response: list[Callable[[], None]] = []
+        self._after_timer: asyncio.TimerHandle | None = None
+
+    def after_response(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the response being prepared has been written, or within 20 ms.
+
+        For bookkeeping the answer need not wait for (usage, cache store): it runs right after the
+        next response goes out, before the next message is read, so it is never observably late.
+        """
+        self._after_response.append(callback)
+        if self._after_timer is None:
+            try:
+                self._after_timer = asyncio.get_running_loop().call_later(0.02, self.run_after_response)
+            except RuntimeError:  # no loop (a synchronous caller): run it now
+                self.run_after_response()
+
+    def run_after_response(self) -> None:
+        if self._after_timer is not None:
+            self._after_timer.cancel()
+            self._after_timer = None
+        callbacks, self._after_response = self._after_response, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("bookkeeping after a response failed")
 
     def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
         from lsp_server.stdio import serve_stdio
@@ -207,7 +235,7 @@ class GhostwriterServer(LanguageServer):
         listeners = self.pipeline.listeners
         self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=PROMPT_VERSION,
                                  estimate_tokens=estimate_tokens_for(settings),
-                                 redact_secrets=settings.privacy.redactSecrets)
+                                 redact_secrets=settings.privacy.redactSecrets, defer=self.after_response)
         self.pipeline.listeners = listeners
         self.pipeline.confirm_over_budget = self.confirm_over_budget
         for hook in self.extensions.get("on_settings", []):
