@@ -220,6 +220,7 @@ def summarise(log_file: Path, round_trips: list[float], calls: list[Any], keystr
         "server_marks_only_ms": {"pre": stats([x["pre_ms"] for x in inline if "pre_ms" in x]),
                                  "post": stats([x["post_ms"] for x in inline if "post_ms" in x])},
         "overhead_ms": stats([a + b for a, b in zip(pre, post, strict=False)]),
+        "overhead_values": [round(a + b, 3) for a, b in zip(pre, post, strict=False)],
         "typed_ahead_total_ms": stats(reused), "client_round_trip_ms": stats(round_trips),
         "prefix_stable_share": stats(shares),
     }
@@ -230,13 +231,24 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=600, help="characters to type")
     parser.add_argument("--reply", choices=["line", "word"], default="line",
                         help="the oracle answers with the rest of the line, or only the next word")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="replays, each with a fresh server; on a noisy machine, report every run's figures")
     parser.add_argument("--serve-oracle", choices=["line", "word"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_oracle:
         serve_oracle(args.serve_oracle)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(replay(args.chars, Path(tmp), args.reply))
+    runs = []
+    for _ in range(max(1, args.runs)):
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(asyncio.run(replay(args.chars, Path(tmp), args.reply)))
+    result = runs[0]
+    pooled = [value for run in runs for value in run.pop("overhead_values")]
+    if len(runs) > 1:
+        result["runs"] = [{"overhead_p50": run["overhead_ms"]["p50"], "overhead_p95": run["overhead_ms"]["p95"],
+                           "pre_p50": run["pre_ms"]["p50"], "post_p50": run["post_ms"]["p50"]} for run in runs]
+        result["overhead_ms_all_runs"] = {"n": len(pooled), "p50": round(statistics.median(pooled), 3),
+                                          "p95": round(percentile(pooled, 0.95), 3)}
     result["reply_mode"] = args.reply
     cpu = platform.processor() or platform.machine()
     result["machine"] = f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
