@@ -214,18 +214,21 @@ class Editor:
 
 
 async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool]], max_tokens: int,
-                   stop: list[str]) -> dict[str, Any]:
+                   stop: list[str], gaps_s: list[float] | None = None) -> dict[str, Any]:
     """Each (prompt, cursor line prefix, multi-line) streamed as the server sends it: the same
     max_tokens and stop list (a single-line request also stops at the line break, in the engine).
 
     stop_ms: when the server would have had its answer: the stream's end, or for multi-line requests
     its client-side block-end stop; total_ms: the whole stream; per_prompt_stop_ms in replay order.
+    gaps_s: idle time before each request (the engine idled as long between the server's calls).
     """
     root = base_url.rsplit("/v1", 1)[0]
     ttft, at_stop, total = [], [], []
     async with httpx.AsyncClient(timeout=60) as http:
         reset = await http.post(f"{root}/reset_prefix_cache")
-        for prompt, line_prefix, multiline in prompts:
+        for index, (prompt, line_prefix, multiline) in enumerate(prompts):
+            if gaps_s:
+                await asyncio.sleep(gaps_s[index])
             sent_stop = stop + ([] if multiline else ["\n"])
             body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
                     "stop": sent_stop}
@@ -251,7 +254,8 @@ async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool
     single = [x for x, (_, _, multiline) in zip(at_stop, prompts, strict=True) if not multiline]
     return {"n_prompts": len(prompts), "ttft_ms": stats(ttft), "stop_ms": stats(at_stop),
             "single_line_stop_ms": stats(single), "total_ms": stats(total),
-            "prefix_cache_reset_status": reset.status_code, "per_prompt_stop_ms": at_stop}
+            "prefix_cache_reset_status": reset.status_code, "per_prompt_stop_ms": at_stop,
+            "per_prompt_ttft_ms": ttft}
 
 
 async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageClient, dict[str, Any]]:
@@ -295,10 +299,28 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
     result["raw_prompts_skipped_warmup_overwritten"] = len(called) - len(replay)
     template = next((t for t in TEMPLATES.values() if replay and replay[0][0].endswith(t.special_tokens[2])), None)
     stop = list(template.stop_tokens) if template else []  # the stop list the server sends with these prompts
+    # Raw vLLM twice: back to back, and with the idle gaps the engine saw between the server's calls
+    # (while the editor typed on, answered from typed-ahead text), so engine idling is compared too.
+    at = [traces[i]["at"] for i in replayed] if len(traces) == len(latencies) else []
+    gaps = [0.0] + [min(1.0, max(0.0, b["sent"] - a["received"])) for a, b in zip(at, at[1:], strict=False)]
     raw_before = await engine_counters(engine_url)
-    raw = await raw_vllm(engine_url, args.model, replay, args.max_tokens, stop)
+    back_to_back = await raw_vllm(engine_url, args.model, replay, args.max_tokens, stop)
+    back_to_back["engine_prefix_cache"] = counter_delta(raw_before, await engine_counters(engine_url))
+    raw_before = await engine_counters(engine_url)
+    raw = await raw_vllm(engine_url, args.model, replay, args.max_tokens, stop, gaps if at else None)
     raw["engine_prefix_cache"] = counter_delta(raw_before, await engine_counters(engine_url))
+    raw["idle_gap_ms"] = stats([g * 1000 for g in gaps])
+    back_to_back.pop("per_prompt_ttft_ms")
+    unpaced = back_to_back.pop("per_prompt_stop_ms")
+    result["lsp_minus_raw_back_to_back_single_line_ms"] = stats(
+        [latencies[i] - raw_ms for i, raw_ms in zip(replayed, unpaced, strict=True) if not multiline.get(i, False)])
+    result["raw_vllm_back_to_back"] = back_to_back
     result["raw_vllm_same_prompts"] = raw
+    first_chunk = [traces[i].get("step_first_chunk_ms") for i in replayed] if at else []
+    raw_ttft = raw.pop("per_prompt_ttft_ms")
+    if first_chunk and all(x is not None for x in first_chunk):
+        result["server_first_chunk_ms"] = stats(first_chunk)  # the server's request sent → first event
+        result["first_chunk_minus_raw_ttft_ms"] = stats([a - b for a, b in zip(first_chunk, raw_ttft, strict=True)])
     server_added = breakdown.get("server_added_ms", {})
     result["server_added_p50_ms"] = server_added.get("p50")  # paired: client latency - the server's backend_ms
     # Paired, prompt by prompt: the client's latency for the keystroke minus raw vLLM's for its prompt.
