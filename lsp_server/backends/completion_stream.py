@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, Mapping
@@ -41,7 +42,8 @@ class CompletionStreamClient:
     session to the loop that made it; a backend may be built before the loop runs.
     """
 
-    def __init__(self, api_key: str, timeout_s: float, default_headers: Mapping[str, str]) -> None:
+    def __init__(self, api_key: str, timeout_s: float, default_headers: Mapping[str, str],
+                 base_url: str = "") -> None:
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json",
                          "Accept": "text/event-stream", **default_headers}
         # Like the SDK: the timeout bounds connecting and each wait for data, not a whole answer.
@@ -49,6 +51,9 @@ class CompletionStreamClient:
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[str, str | None] = {}
+        # TLS trusts what the SDK's own client trusts (SSL_CERT_FILE/DIR, the OS store), not
+        # aiohttp's default; built now (~60 ms), not on the first keystroke.
+        self._tls: ssl.SSLContext | None = httpx2.create_ssl_context() if base_url.startswith("https:") else None
 
     def _current_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -61,7 +66,7 @@ class CompletionStreamClient:
         """POST `body` and yield each event's JSON; raises openai.APIError subclasses on failure."""
         try:
             response = await self._current_session().post(url, data=json.dumps(body).encode(),
-                                                           proxy=self._proxy_for(url))
+                                                           proxy=self._proxy_for(url), ssl=self._tls_for(url))
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise openai.APITimeoutError(request=_request(url)) from exc
         except aiohttp.ClientError as exc:
@@ -92,6 +97,13 @@ class CompletionStreamClient:
         if url not in self._proxies:
             self._proxies[url] = env_proxy(url)
         return self._proxies[url]
+
+    def _tls_for(self, url: str) -> ssl.SSLContext | bool:
+        if not url.startswith("https:"):
+            return True  # (aiohttp's "default"; plain HTTP uses no TLS anyway)
+        if self._tls is None:
+            self._tls = httpx2.create_ssl_context()
+        return self._tls
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -59,7 +59,7 @@ class OpenAICompatBackend:
         )
         # The FIM call on the keystroke path skips the SDK's per-call machinery (see completion_stream).
         self._http = completion_stream.CompletionStreamClient(
-            api_key or "not-needed", timeout_s, dict(default_headers or {}))
+            api_key or "not-needed", timeout_s, dict(default_headers or {}), self.base_url)
         self._tokenize_supported = True
 
     # -- generation ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import json
 import select
 import signal
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +57,7 @@ class FakeOpenAIServer:
         port: int = 0,
         tokenize: bool = True,
         zero_latency: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.script = Script(rules or [], models or ["fake-model"], tokenize, zero_latency)
         # Anything but 200 makes /health and the API answer with it (an engine still loading).
@@ -71,11 +73,14 @@ class FakeOpenAIServer:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
+        self._tls = tls  # serve HTTPS with this server-side context
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeOpenAIServer:
         server = self._server = _Server(self._address, _Handler)
         server.fake = self
+        if self._tls is not None:
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True)
         # A short poll interval keeps stop() (and so every test teardown) quick.
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
@@ -110,7 +115,7 @@ class FakeOpenAIServer:
 
     @property
     def root_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls is not None else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:

@@ -256,3 +256,37 @@ def test_the_fim_stream_takes_its_proxy_from_the_environment(monkeypatch, env, u
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert env_proxy(url) == expected
+
+
+@pytest.fixture
+def self_signed(tmp_path) -> tuple[str, str]:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+async def test_https_trusts_what_the_sdk_trusts(self_signed, monkeypatch) -> None:
+    import ssl
+
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with FakeOpenAIServer(models=["coder"], tls=context) as server:
+        server.set_rules([Rule(reply=" + b")])
+        untrusted = OpenAICompatBackend("openai", server.url, SECRET, 2.0)
+        with pytest.raises(BackendUnavailable):  # an unknown certificate is refused
+            await collect(untrusted, fim())
+        await untrusted.aclose()
+        monkeypatch.setenv("SSL_CERT_FILE", cert)  # how a user trusts a private CA, as for the SDK
+        trusted = OpenAICompatBackend("openai", server.url, SECRET, 2.0)
+        try:
+            assert "".join(c.text for c in await collect(trusted, fim())) == " + b"
+        finally:
+            await trusted.aclose()
