@@ -258,6 +258,33 @@ async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool
             "per_prompt_ttft_ms": ttft}
 
 
+async def raw_via_server_client(base_url: str, model: str, prompts: list[tuple[str, str, bool]], max_tokens: int,
+                                stop: list[str], gaps_s: list[float]) -> dict[str, Any]:
+    """The same prompts through the server's own backend class (aiohttp stream, its request body),
+    outside the language server: tells the HTTP client's share from the language server's."""
+    from lsp_server.backends import GenerationRequest
+    from lsp_server.backends.openai_compat import OpenAICompatBackend
+
+    root = base_url.rsplit("/v1", 1)[0]
+    async with httpx.AsyncClient(timeout=60) as http:
+        await http.post(f"{root}/reset_prefix_cache")
+    backend = OpenAICompatBackend("vllm", base_url, None, 60.0)
+    done: list[float] = []
+    try:
+        for index, (prompt, _, multiline) in enumerate(prompts):
+            await asyncio.sleep(gaps_s[index] if gaps_s else 0.0)
+            request = GenerationRequest(feature="completion", model=model, prompt=prompt, max_tokens=max_tokens,
+                                        temperature=0.0, stop=tuple(stop) + (() if multiline else ("\n",)))
+            t0 = time.perf_counter()
+            async for _ in backend.stream(request):
+                pass
+            done.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await backend.aclose()
+    single = [x for x, (_, _, multiline) in zip(done, prompts, strict=True) if not multiline]
+    return {"single_line_end_ms": stats(single), "per_prompt_end_ms": done}
+
+
 async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageClient, dict[str, Any]]:
     settings = {
         "backend": {"kind": "vllm", "vllm": {"model": args.model, "python": sys.executable,
@@ -316,6 +343,14 @@ async def phase_one(args: argparse.Namespace, workdir: Path) -> tuple[LanguageCl
         [latencies[i] - raw_ms for i, raw_ms in zip(replayed, unpaced, strict=True) if not multiline.get(i, False)])
     result["raw_vllm_back_to_back"] = back_to_back
     result["raw_vllm_same_prompts"] = raw
+    # Multi-line prompts are read to the end here (no block-end stop), so compare single-line ones.
+    ours = await raw_via_server_client(engine_url, args.model, replay, args.max_tokens, stop, gaps)
+    ours_end = ours.pop("per_prompt_end_ms")
+    ours["minus_raw_single_line_ms"] = stats([a - b for a, b, (_, _, multi) in zip(
+        ours_end, raw["per_prompt_stop_ms"], replay, strict=True) if not multi])
+    ours["backend_ms_minus_this_single_line_ms"] = stats([traces[i]["backend_ms"] - b for i, b in zip(
+        replayed, ours_end, strict=True) if not multiline.get(i, False)]) if at else {}
+    result["engine_via_server_http_client"] = ours
     first_chunk = [traces[i].get("step_first_chunk_ms") for i in replayed] if at else []
     raw_ttft = raw.pop("per_prompt_ttft_ms")
     if first_chunk and all(x is not None for x in first_chunk):
