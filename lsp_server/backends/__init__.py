@@ -13,6 +13,12 @@ from typing import Any, Protocol
 Message = Mapping[str, Any]
 
 
+def server_root(base_url: str) -> str:
+    """`http://host:port/v1` → `http://host:port`: where vLLM serves /tokenize and /metrics."""
+    root = base_url.rstrip("/")
+    return root[: -len("/v1")] if root.endswith("/v1") else root
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """Everything that decides a model's output (and so the cache key), plus call policy."""

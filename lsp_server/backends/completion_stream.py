@@ -112,11 +112,12 @@ class CompletionStreamClient:
 
 def env_proxy(url: str) -> str | None:
     """The proxy the environment names for `url`, or None (no proxy set, or NO_PROXY covers it)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
     # Loopback (the bundled engine, a local Ollama) never goes through a proxy.
     if host in ("localhost", "127.0.0.1", "::1") or urllib.request.proxy_bypass(host):
         return None
-    return urllib.request.getproxies().get(urllib.parse.urlsplit(url).scheme)
+    return urllib.request.getproxies().get(parts.scheme)
 
 
 class StreamDropped(openai.APIConnectionError):

@@ -18,6 +18,8 @@ from typing import Any
 import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
+from lsp_server.backends import server_root
+
 log = logging.getLogger("ghostwriter.backends")
 
 QUERIES = "vllm:prefix_cache_queries"
@@ -30,10 +32,7 @@ Counters = tuple[float, float]  # (queries, hits), in tokens
 
 def metrics_url(base_url: str) -> str:
     """`http://127.0.0.1:PORT/v1` → `http://127.0.0.1:PORT/metrics` (metrics live at the server root)."""
-    root = base_url.rstrip("/")
-    if root.endswith("/v1"):
-        root = root[: -len("/v1")]
-    return f"{root}/metrics"
+    return f"{server_root(base_url)}/metrics"
 
 
 def _counter_of(sample_name: str) -> str | None:

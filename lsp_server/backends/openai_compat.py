@@ -15,7 +15,7 @@ from typing import Any
 
 import openai
 
-from lsp_server.backends import Chunk, GenerationRequest, Usage, completion_stream
+from lsp_server.backends import Chunk, GenerationRequest, Usage, completion_stream, server_root
 from lsp_server.backends.completion_stream import StreamDropped
 from lsp_server.errors import (
     BackendAuthError,
@@ -142,7 +142,7 @@ class OpenAICompatBackend:
             return None
         try:
             body = await self._client.post(
-                f"{_server_root(self.base_url)}/tokenize", cast_to=object, body={"model": model, "prompt": text}
+                f"{server_root(self.base_url)}/tokenize", cast_to=object, body={"model": model, "prompt": text}
             )
         except (openai.NotFoundError, openai.PermissionDeniedError):
             # Hosted APIs have no such route; remember instead of asking on every keystroke.
@@ -263,7 +263,3 @@ def _usage(raw: Any) -> Usage | None:
 
 def _field(source: Any, name: str) -> Any:
     return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
-
-
-def _server_root(base_url: str) -> str:
-    return base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
