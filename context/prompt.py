@@ -166,12 +166,19 @@ def _ensure_newline(text: str) -> str:
     return text if not text or text.endswith("\n") else text + "\n"
 
 
+def scope_first_line(text: str, scope_range: tuple[int, int] | None) -> str:
+    """The line on which the enclosing scope starts (its header), without the line break; "" for none."""
+    if scope_range is None:
+        return ""
+    start = text.rfind("\n", 0, scope_range[0]) + 1
+    end = text.find("\n", start)
+    return text[start : len(text) if end == -1 else end]
+
+
 def _scope_header(inputs: PromptInputs, window_start: int) -> str:
     if inputs.scope_range is None or inputs.scope_range[0] >= window_start:
         return ""
-    start = inputs.text.rfind("\n", 0, inputs.scope_range[0]) + 1
-    end = inputs.text.find("\n", start)
-    return _ensure_newline(inputs.text[start : len(inputs.text) if end == -1 else end])
+    return _ensure_newline(scope_first_line(inputs.text, inputs.scope_range))
 
 
 def _head_for(inputs: PromptInputs, window_start: int, line_start: int) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from context.prompt import SnippetLike
+from context.prompt import SnippetLike, scope_first_line
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,7 @@ class ContextChoice:
 
 
 def scope_header(text: str, scope_range: tuple[int, int] | None) -> str:
-    if scope_range is None:
-        return ""
-    start = text.rfind("\n", 0, scope_range[0]) + 1
-    end = text.find("\n", start)
-    return text[start:end if end >= 0 else len(text)].strip()
+    return scope_first_line(text, scope_range).strip()
 
 
 def keep_or_refresh(previous: ContextChoice | None, fresh: ContextChoice) -> ContextChoice:
