@@ -53,11 +53,9 @@ def _reuse(last: _Walk | None, text: str, line_start: int, budget: int,
     if line_start > last.line_start:
         return _continue_below(last, text, line_start, budget, lines)
     first = line_start - len(last.covered)
-    if first < 0 or (last.reached_start and first != 0):
+    if last.reached_start and first != 0:
         return None  # more text above now: the old walk stopped short of it
-    if first > 0 and text[first - 1] != "\n":
-        return None  # the covered text no longer begins a line
-    if text[first:line_start] != last.covered:
+    if not _covered_at(last, text, first):
         return None
     shift = line_start - last.line_start
     return [(start + shift, spent) for start, spent in last.starts] if shift else list(last.starts)
@@ -65,8 +63,7 @@ def _reuse(last: _Walk | None, text: str, line_start: int, budget: int,
 
 def _continue_below(last: _Walk, text: str, line_start: int, budget: int,
                     lines: LineCountCache) -> list[tuple[int, int]] | None:
-    first = last.line_start - len(last.covered)
-    if text[first:last.line_start] != last.covered or (first > 0 and text[first - 1] != "\n"):
+    if not _covered_at(last, text, last.line_start - len(last.covered)):
         return None
     if last.line_start > 0 and text[last.line_start - 1] != "\n":
         return None  # the old cursor line no longer starts a line
@@ -79,6 +76,13 @@ def _continue_below(last: _Walk, text: str, line_start: int, budget: int,
         if spent + below > budget:
             break
     return starts
+
+
+def _covered_at(last: _Walk, text: str, first: int) -> bool:
+    """Whether the text the last walk covered stands unchanged at `first`, beginning a line there."""
+    if first < 0 or (first > 0 and text[first - 1] != "\n"):
+        return False
+    return text[first:first + len(last.covered)] == last.covered
 
 
 def _walk(text: str, line_start: int, budget: int, lines: LineCountCache, floor: int = 0) -> list[tuple[int, int]]:

@@ -17,6 +17,17 @@ class WordCounter:
         return len(text.split()) + 1
 
 
+class RecordingCounter(WordCounter):
+    """Notes every text it is asked to count."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def count(self, text: str) -> int:
+        self.calls.append(text)
+        return super().count(text)
+
+
 def fresh(text: str, line_start: int, budget: int, lines: LineCountCache) -> list[tuple[int, int]]:
     return line_walk._walk(text, line_start, budget, lines)
 
@@ -52,14 +63,9 @@ def test_remembered_walk_equals_a_fresh_one_over_random_edits(counter, seed: int
 
 
 def test_typing_on_the_cursor_line_reuses_the_walk_without_counting() -> None:
-    calls: list[str] = []
-
-    class Recording(WordCounter):
-        def count(self, text: str) -> int:
-            calls.append(text)
-            return super().count(text)
-
-    lines = LineCountCache(Recording(), max_entries=4)  # too small to hold the lines: only reuse avoids counts
+    counter = RecordingCounter()
+    calls = counter.calls
+    lines = LineCountCache(counter, max_entries=4)  # too small to hold the lines: only reuse avoids counts
     text = "".join(f"line {i}\n" for i in range(100)) + "def f("
     first = line_walk.line_starts_back(text, text.rfind("\n") + 1, 50, lines)
     calls.clear()
@@ -69,14 +75,9 @@ def test_typing_on_the_cursor_line_reuses_the_walk_without_counting() -> None:
 
 
 def test_a_new_line_walks_only_the_lines_below_the_old_cursor_line() -> None:
-    calls: list[str] = []
-
-    class Recording(WordCounter):
-        def count(self, text: str) -> int:
-            calls.append(text)
-            return super().count(text)
-
-    lines = LineCountCache(Recording(), max_entries=4)
+    counter = RecordingCounter()
+    calls = counter.calls
+    lines = LineCountCache(counter, max_entries=4)
     text = "".join(f"line {i}\n" for i in range(100)) + "def f(x):"
     line_walk.line_starts_back(text, text.rfind("\n") + 1, 50, lines)
     calls.clear()
