@@ -143,12 +143,12 @@ def keystroke_breakdown(latencies: list[float], traces: list[dict[str, Any]]) ->
 
 async def engine_counters(engine_url: str) -> tuple[float, float] | None:
     """(prefix-cache queries, hits) in tokens, from the engine's Prometheus /metrics."""
-    from lsp_server.backends.engine_metrics import prefix_cache_counters
+    from lsp_server.backends.engine_metrics import metrics_url, prefix_cache_counters
 
     if not engine_url:
         return None
     async with httpx.AsyncClient(timeout=5) as http:
-        answer = await http.get(engine_url.rsplit("/v1", 1)[0] + "/metrics")
+        answer = await http.get(metrics_url(engine_url))
     return prefix_cache_counters(answer.text) if answer.status_code == 200 else None
 
 
@@ -213,6 +213,13 @@ class Editor:
         return latencies, prompts
 
 
+async def reset_prefix_cache(http: httpx.AsyncClient, base_url: str) -> int:
+    """Empty the engine's prefix cache (a dev-mode route), so a replay starts as cold as the LSP pass did."""
+    from lsp_server.backends import server_root
+
+    return (await http.post(f"{server_root(base_url)}/reset_prefix_cache")).status_code
+
+
 async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool]], max_tokens: int,
                    stop: list[str], gaps_s: list[float] | None = None) -> dict[str, Any]:
     """Each (prompt, cursor line prefix, multi-line) streamed as the server sends it: the same
@@ -222,10 +229,9 @@ async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool
     its client-side block-end stop; total_ms: the whole stream; per_prompt_stop_ms in replay order.
     gaps_s: idle time before each request (the engine idled as long between the server's calls).
     """
-    root = base_url.rsplit("/v1", 1)[0]
     ttft, at_stop, total = [], [], []
     async with httpx.AsyncClient(timeout=60) as http:
-        reset = await http.post(f"{root}/reset_prefix_cache")
+        reset_status = await reset_prefix_cache(http, base_url)
         for index, (prompt, line_prefix, multiline) in enumerate(prompts):
             if gaps_s:
                 await asyncio.sleep(gaps_s[index])
@@ -254,7 +260,7 @@ async def raw_vllm(base_url: str, model: str, prompts: list[tuple[str, str, bool
     single = [x for x, (_, _, multiline) in zip(at_stop, prompts, strict=True) if not multiline]
     return {"n_prompts": len(prompts), "ttft_ms": stats(ttft), "stop_ms": stats(at_stop),
             "single_line_stop_ms": stats(single), "total_ms": stats(total),
-            "prefix_cache_reset_status": reset.status_code, "per_prompt_stop_ms": at_stop,
+            "prefix_cache_reset_status": reset_status, "per_prompt_stop_ms": at_stop,
             "per_prompt_ttft_ms": ttft}
 
 
@@ -265,9 +271,8 @@ async def raw_via_server_client(base_url: str, model: str, prompts: list[tuple[s
     from lsp_server.backends import GenerationRequest
     from lsp_server.backends.openai_compat import OpenAICompatBackend
 
-    root = base_url.rsplit("/v1", 1)[0]
     async with httpx.AsyncClient(timeout=60) as http:
-        await http.post(f"{root}/reset_prefix_cache")
+        await reset_prefix_cache(http, base_url)
     backend = OpenAICompatBackend("vllm", base_url, None, 60.0)
     done: list[float] = []
     try:
