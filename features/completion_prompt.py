@@ -266,7 +266,6 @@ async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *,
     generation = await server.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
                                                 should_stop=should_stop, timings=job.timings,
                                                 prompt_tokens=sum(tokens for _, tokens in plan.prompt.sections))
-    job.timings["closed"] = time.perf_counter()
     result = postprocess(generation.text, context)
     job.timings["postprocessed"] = time.perf_counter()
     log.debug("completion", extra={"fields": {"raw": generation.text[:200], "final": (result or "")[:200]}})

@@ -59,9 +59,8 @@ def redact(text: str) -> tuple[str, int]:
     shared = _last.lines[:text.count("\n", 0, cut)]
     results = shared + [_redact_line(line) for line in text[cut:].split("\n")]
     _last = _Redacted(text, results)
-    if not any(n for _, n in results):
-        return text, 0
-    return "\n".join(line for line, _ in results), sum(n for _, n in results)
+    count = sum(n for _, n in results)
+    return ("\n".join(line for line, _ in results) if count else text), count
 
 
 def _shared_line_prefix(old: str, new: str) -> int:
