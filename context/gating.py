@@ -1,9 +1,12 @@
 """Should we ask the model at all, and for how much? `completion_kind` decides from the cursor.
 
-NONE skips the request (mid-identifier, inside a comment or string, or text right of the cursor
-that a completion could not fit before); MULTI_LINE is for an empty line that opens a block body;
-everything else is SINGLE_LINE. The reason is a short string meant for logs and status messages.
-The tree is consulted only along the cursor's ancestors, so the cost does not grow with the file.
+NONE skips the request (mid-identifier, or text right of the cursor that a completion could not
+fit before); MULTI_LINE is for the start of a block body (after a header that opens a block, or
+after a docstring that opens a function or class body) and for the inside of a docstring or
+other triple-quoted string; everything else is SINGLE_LINE. Comments and strings are prose:
+`Decision.prose` says so, and `closer` is the delimiter a suggestion inside a string must stop
+before. The reason is a short string meant for logs and status messages. The tree is consulted
+only along the cursor's ancestors, so the cost does not grow with the file.
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ class CompletionKind(Enum):
 class Decision:
     kind: CompletionKind
     reason: str
+    prose: bool = False
+    """Inside a comment or a string: natural language, ended at the line or the closing quotes."""
+    closer: str = ""
+    """The closing delimiter of the string the cursor is in ("" outside strings)."""
+
+    @property
+    def multiline(self) -> bool:
+        return self.kind is CompletionKind.MULTI_LINE
+
+
+_TRIPLE = ('"""', "'''")
 
 
 def completion_kind(
@@ -49,17 +63,47 @@ def completion_kind(
     if _is_word(text[offset - 1 : offset]) and _is_word(suffix[:1]):
         return Decision(CompletionKind.NONE, "mid-identifier")
     inside = _inside_literal(tree, text, offset, spec, prefix)
-    if inside is not None:
-        return Decision(CompletionKind.NONE, inside)
-    if not all(char.isspace() or char in _CLOSERS for char in suffix):
+    if not all(char.isspace() or char in _CLOSERS for char in suffix) and not _only_comment(suffix, spec):
         return Decision(CompletionKind.NONE, "line-suffix")
+    if inside is not None:
+        return _prose(inside, text, offset, suffix)
     if not text.strip():
         return Decision(CompletionKind.MULTI_LINE, "empty-document")
     if not prefix.strip() and not suffix.strip() and _opens_block(text, line_start, prefix, spec):
         return Decision(CompletionKind.MULTI_LINE, "block-start")
+    if not prefix.strip() and not suffix.strip() and _after_opening_docstring(tree, text, line_start, prefix, spec):
+        return Decision(CompletionKind.MULTI_LINE, "after-docstring")
     if not suffix.strip() and _ends_with_opener(prefix, spec):
         return Decision(CompletionKind.MULTI_LINE, "after-block-opener")
     return Decision(CompletionKind.SINGLE_LINE, "single-line")
+
+
+def _only_comment(line_suffix: str, spec: LanguageSpec | None) -> bool:
+    """Right of the cursor there is only a trailing comment: code typed before it fits."""
+    comment = spec.line_comment if spec is not None else ""
+    return bool(comment) and line_suffix.strip().startswith(comment)
+
+
+def _prose(where: str, text: str, offset: int, line_suffix: str) -> Decision:
+    """A comment runs to the line end; a string to its closing quotes (a triple-quoted one spans lines)."""
+    if where == "in-comment":
+        return Decision(CompletionKind.SINGLE_LINE, "comment", prose=True)
+    closer = _string_closer(text, offset, line_suffix)
+    if closer in _TRIPLE:
+        return Decision(CompletionKind.MULTI_LINE, "docstring", prose=True, closer=closer)
+    return Decision(CompletionKind.SINGLE_LINE, "string", prose=True, closer=closer)
+
+
+def _string_closer(text: str, offset: int, line_suffix: str) -> str:
+    """The delimiter that already closes the string around `offset` after it; "" when none does."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    for triple in _TRIPLE:
+        # An odd number of triple quotes before the cursor: one is open.
+        if text.count(triple, 0, offset) % 2 == 1:
+            return triple if triple in text[offset:] else ""
+    quote = next((char for char in reversed(text[line_start:offset]) if char in _QUOTES), "")
+    # Where the string is not closed yet, the answer closes it itself (and may go on with code).
+    return quote if quote and quote in line_suffix else ""
 
 
 def _line_end(text: str, offset: int) -> int:
@@ -139,6 +183,28 @@ def _opens_block(text: str, line_start: int, prefix: str, spec: LanguageSpec | N
         # In python only an indented cursor is inside the new body.
         return _indent(prefix) > _indent(previous)
     return True
+
+
+def _after_opening_docstring(tree: tree_sitter.Tree | None, text: str, line_start: int, prefix: str,
+                             spec: LanguageSpec | None) -> bool:
+    """The cursor sits, at the body's indentation, right after the docstring that opens a def or class."""
+    if tree is None or spec is None or not spec.indented_blocks or line_start < 2:
+        return False
+    previous_end = len(text[:line_start].rstrip())
+    if previous_end == 0 or text[previous_end - 3:previous_end] not in _TRIPLE:
+        return False
+    byte = positions.byte_offset(text, previous_end)
+    node = tree.root_node.descendant_for_byte_range(byte - 1, byte)
+    while node is not None and node.type != "expression_statement":
+        node = node.parent
+    block = node.parent if node is not None else None
+    owner = block.parent if block is not None else None
+    if node is None or block is None or owner is None or block.named_children[0] != node:
+        return False
+    if owner.type not in ("function_definition", "class_definition"):
+        return False
+    docstring_line = text[text.rfind("\n", 0, positions.offset_of_byte(text, node.start_byte)) + 1:]
+    return _indent(prefix) == _indent(docstring_line)
 
 
 def _ends_with_opener(line: str, spec: LanguageSpec | None) -> bool:

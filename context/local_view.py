@@ -11,6 +11,7 @@ a fresh parse of the window (~0.7 ms). It is rebuilt when the cursor nears its e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from context.syntax import SyntaxTree
@@ -94,6 +95,32 @@ def _top_level_start(text: str, start: int, limit: int) -> int:
     return start
 
 
+# Outside a triple-quoted string, what can hide a triple quote: comments and one-line strings.
+_SKIPPABLE = re.compile(r"#[^\n]*|\"\"\"|'''|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'")
+
+
+def open_triple_quote(text: str, offset: int) -> int | None:
+    """Where the Python triple-quoted string enclosing `offset` opens, or None when none encloses it.
+
+    A forward scan of the text before `offset` (comments and one-line strings skipped, a triple
+    quote's body jumped over with find): C-speed work, run only when a window is rebuilt.
+    """
+    position = 0
+    while position < offset:
+        match = _SKIPPABLE.search(text, position, offset)
+        if match is None:
+            return None
+        token = match.group()
+        if token in ('"""', "'''"):
+            close = text.find(token, match.end())
+            if close < 0 or close + 3 > offset:
+                return match.start()
+            position = close + 3
+        else:
+            position = match.end()
+    return None
+
+
 def _line_end_after(text: str, offset: int, lines: int) -> int:
     position = offset
     for _ in range(lines):
@@ -105,9 +132,19 @@ def _line_end_after(text: str, offset: int, lines: int) -> int:
 
 
 def local_view(text: str, offset: int, language_id: str | None) -> LocalView:
-    """Parse the lines around `offset` (starting at a top-level statement where one is near)."""
+    """Parse the lines around `offset` (starting at a top-level statement where one is near).
+
+    A window must never start inside a triple-quoted string: the code after it would parse as
+    the string's text (and the cursor read as "in a string"). Where the boundary found lies in
+    one, the window starts at the line that opens it instead.
+    """
     rough_start = _line_start_before(text, offset, LINES_BEFORE)
     start = _top_level_start(text, rough_start, LINES_TO_BOUNDARY)
+    if language_id == "python":
+        opening = open_triple_quote(text, start)
+        if opening is not None:
+            start = _top_level_start(text, text.rfind("\n", 0, opening) + 1, LINES_TO_BOUNDARY)
+            start = min(start, text.rfind("\n", 0, opening) + 1)
     end = _line_end_after(text, offset, LINES_AFTER)
     return LocalView(SyntaxTree(language_id, text[start:end]), start)
 

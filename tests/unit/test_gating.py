@@ -27,23 +27,23 @@ def _decide(language_id: str | None, marked: str) -> Decision:
         ("javascript", "const é|té = 1;", NONE, "mid-identifier"),
         ("python", "x = foo|", SINGLE, "single-line"),
         # comments
-        ("python", "x = 1  # note|", NONE, "in-comment"),
+        ("python", "x = 1  # note|", SINGLE, "comment"),
         ("python", "x = 1  # 😋 no|te", NONE, "mid-identifier"),
         ("python", "x = 1  # note\n|", SINGLE, "single-line"),
-        ("rust", "// c|\nfn main() {}", NONE, "in-comment"),
-        ("go", "/* a| */", NONE, "in-comment"),
+        ("rust", "// c|\nfn main() {}", SINGLE, "comment"),
+        ("go", "/* a| */", NONE, "line-suffix"),  # the closer is no bracket
         ("go", "/* a */|", SINGLE, "single-line"),
-        ("java", "/** doc\n * |\n */", NONE, "in-comment"),
+        ("java", "/** doc\n * |\n */", SINGLE, "comment"),
         # strings, with interpolation allowed
-        ("python", "x = 'é😋 |'", NONE, "in-string"),
-        ("python", 'x = """doc\n|\n"""', NONE, "in-string"),
+        ("python", "x = 'é😋 |'", SINGLE, "string"),
+        ("python", 'x = """doc\n|\n"""', MULTI, "docstring"),
         ("python", "x = f'a{|}'", SINGLE, "single-line"),
         ("python", "x = 'abc'|", SINGLE, "single-line"),
-        ("python", "x = 'abc|", NONE, "in-string"),  # unterminated: read from the line text
-        ("javascript", "const s = `a |`;", NONE, "in-string"),
+        ("python", "x = 'abc|", SINGLE, "string"),  # unterminated: read from the line text
+        ("javascript", "const s = `a |`;", SINGLE, "string"),
         ("javascript", "const s = `a${|}`;", SINGLE, "single-line"),
-        ("typescript", "const s: string = '中|';", NONE, "in-string"),
-        ("java", 'String s = "a |";', NONE, "in-string"),
+        ("typescript", "const s: string = '中|';", SINGLE, "string"),
+        ("java", 'String s = "a |";', SINGLE, "string"),
         ("rust", "fn f<'a>(x: &'a str) -> &'a str { x.| }", SINGLE, "single-line"),  # lifetimes are not quotes
         # what is right of the cursor
         ("python", "x = |y", NONE, "line-suffix"),
@@ -62,23 +62,48 @@ def _decide(language_id: str | None, marked: str) -> Decision:
         ("rust", "fn main() {\n    let x = 1;\n    |\n}", SINGLE, "single-line"),
         ("java", "class C {\n  void m() {|}\n}", SINGLE, "single-line"),
         ("python", "|", MULTI, "empty-document"),
+        # multi-line: the body after the docstring that opens a def or class
+        ("python", 'def f():\n    """Doc."""\n    |', MULTI, "after-docstring"),
+        ("python", 'class C:\n    """Doc.\n\n    More.\n    """\n    |', MULTI, "after-docstring"),
+        ("python", 'def f():\n    """Doc."""\n    x = 1\n    |', SINGLE, "single-line"),
+        ("python", '"""Module."""\n|', SINGLE, "single-line"),
+        ("python", 'def f():\n    """Doc."""\n|', SINGLE, "single-line"),  # not at the body's indentation
         # no grammar: text heuristics
         (None, "if x:\n    |", MULTI, "block-start"),
-        (None, "x = 'a|", NONE, "in-string"),
-        (None, "x = 1 // c|", NONE, "in-comment"),
+        (None, "x = 'a|", SINGLE, "string"),
+        (None, "x = 1 // c|", SINGLE, "comment"),
         (None, "ab|cd", NONE, "mid-identifier"),
         (None, "call(|)", SINGLE, "single-line"),
     ],
 )
 def test_completion_kind(language_id: str | None, marked: str, kind: CompletionKind, reason: str) -> None:
-    assert _decide(language_id, marked) == Decision(kind, reason)
+    decision = _decide(language_id, marked)
+    assert (decision.kind, decision.reason) == (kind, reason)
+    assert decision.prose == (reason in ("comment", "string", "docstring"))
+
+
+@pytest.mark.parametrize(
+    ("language_id", "marked", "closer"),
+    [
+        ("python", "x = 'abc |'", "'"),
+        ("python", 'x = "abc |"', '"'),
+        ("python", 'def f():\n    """Return |\n    """', '"""'),
+        ("python", "def f():\n    \'\'\'Doc |\'\'\'", "\'\'\'"),
+        ("python", "x = 1  # a note |", ""),
+        ("javascript", "const s = `a |`;", "`"),
+    ],
+)
+def test_prose_knows_where_the_string_closes(language_id: str, marked: str, closer: str) -> None:
+    assert _decide(language_id, marked).closer == closer
 
 
 def test_accepts_a_raw_tree_or_none() -> None:
     text = "x = 'abc'"
     syntax = SyntaxTree("python", text)
-    assert completion_kind(syntax.tree, text, 5, "python") == Decision(NONE, "in-string")
-    assert completion_kind(None, text, 5, None) == Decision(NONE, "in-string")
+    string = Decision(SINGLE, "string", prose=True, closer="'")
+    assert completion_kind(syntax.tree, text, 8, "python") == string
+    assert completion_kind(None, text, 8, None) == string
+    assert completion_kind(None, text, 5, None) == Decision(NONE, "line-suffix")
 
 
 @pytest.mark.parametrize("offset", [-5, 10_000])
