@@ -67,13 +67,26 @@ def drop_auto_closed_tail(completion: str, suffix: str, prefix_line: str = "") -
     return completion
 
 
-def drop_repeated_suffix_lines(completion: str, suffix: str) -> str:
+def _repeats(mine: str, theirs: str) -> bool:
+    """`mine` re-types `theirs`: equal, or a start of it at the same indentation.
+
+    A shorter line at another depth (``return ret`` in an ``if`` body above ``return ret[:n]``)
+    is a different statement, not a repeat cut short.
+    """
+    if not lines_match(mine, theirs):
+        return False
+    return _squash(mine) == _squash(theirs) or _indent_width(mine) == _indent_width(theirs)
+
+
+def drop_repeated_suffix_lines(completion: str, suffix: str, prefix_line: str = "") -> str:
     """Cut the completion's last lines when they repeat the first non-blank lines below the cursor."""
     lines = completion.rstrip().split("\n")
     following = _following_lines(suffix, MAX_OVERLAP_LINES)
+    # The first line starts at the cursor: its indentation is the cursor line's.
+    placed = [(prefix_line if not prefix_line.strip() else "") + lines[0], *lines[1:]]
     for size in range(min(len(lines), len(following)), 0, -1):
-        tail = lines[len(lines) - size :]
-        if all(lines_match(mine, theirs) for mine, theirs in zip(tail, following[:size], strict=True)):
+        tail = placed[len(lines) - size :]
+        if all(_repeats(mine, theirs) for mine, theirs in zip(tail, following[:size], strict=True)):
             kept = lines[: len(lines) - size]
             return "\n".join(kept).rstrip() if kept else ""
     return completion
@@ -82,11 +95,11 @@ def drop_repeated_suffix_lines(completion: str, suffix: str) -> str:
 def remove_suffix_overlap(completion: str, suffix: str, prefix_line: str = "") -> str:
     """Cut repeated lines of the suffix, then repeated text right of the cursor."""
     if "\n" in completion.strip() or not _rest_of_line(suffix).strip():
-        completion = drop_repeated_suffix_lines(completion, suffix)
+        completion = drop_repeated_suffix_lines(completion, suffix, prefix_line)
     return drop_auto_closed_tail(completion, suffix, prefix_line)
 
 
-def _bracket_chars(text: str) -> list[tuple[int, str]]:
+def bracket_chars(text: str) -> list[tuple[int, str]]:
     """Positions of brackets outside simple string literals and line comments."""
     found: list[tuple[int, str]] = []
     quote = ""
@@ -112,7 +125,7 @@ def _bracket_chars(text: str) -> list[tuple[int, str]]:
 
 def _open_stack(text: str) -> list[str]:
     stack: list[str] = []
-    for _, char in _bracket_chars(text):
+    for _, char in bracket_chars(text):
         if char in OPENERS:
             stack.append(char)
         elif stack and stack[-1] == CLOSERS[char]:
@@ -124,7 +137,7 @@ def imbalance(text: str) -> int:
     """Unclosed openers plus closers that match nothing."""
     stack: list[str] = []
     stray = 0
-    for _, char in _bracket_chars(text):
+    for _, char in bracket_chars(text):
         if char in OPENERS:
             stack.append(char)
         elif stack and stack[-1] == CLOSERS[char]:
@@ -149,7 +162,7 @@ def balance_brackets(completion: str, prefix_line: str, suffix: str) -> str:
     """Cut closers that match nothing, and trailing closers that the suffix already supplies."""
     stack = _open_stack(prefix_line)
     supplied = _leading_closers(suffix)
-    for index, char in _bracket_chars(completion):
+    for index, char in bracket_chars(completion):
         if char in OPENERS:
             stack.append(char)
         elif stack and stack[-1] == CLOSERS[char]:

@@ -7,12 +7,13 @@ returns None when nothing worth showing is left.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tree_sitter
 
 from context.fim import FimTemplate, strip_template_tokens
-from context.overlap import balance_brackets, remove_suffix_overlap
+from context.overlap import balance_brackets, bracket_chars, remove_suffix_overlap
 from context.syntax_check import rejects_syntax
 
 __all__ = [
@@ -99,8 +100,25 @@ def fix_indentation(completion: str, cursor_line_prefix: str, indent_unit: str) 
     if cursor_line_prefix and not cursor_line_prefix.strip():
         if _width(_leading(first)) == _width(cursor_line_prefix):
             first = first.lstrip(" \t")
-    # Models write space indents in steps of 4 far more often than any other width.
-    return "\n".join([first] + [_reindent(line, indent_unit, TAB_WIDTH) for line in lines[1:]])
+    # Models write space indents in steps of 4 far more often than any other width. A line inside
+    # open parentheses or brackets is aligned to them (e.g. under an argument), not indented: it stays as written.
+    fixed = [first]
+    depth = _bracket_depth(cursor_line_prefix + first)
+    for line in lines[1:]:
+        fixed.append(line if depth > 0 else _reindent(line, indent_unit, TAB_WIDTH))
+        depth = max(0, depth + _bracket_depth(line))
+    return "\n".join(fixed)
+
+
+def _bracket_depth(line: str) -> int:
+    """Openers minus closers on a line, outside strings and comments (see overlap.bracket_chars)."""
+    depth = 0
+    for _, char in bracket_chars(line):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+    return depth
 
 
 def stop_at_block_end(completion: str, base_indent: str, language_id: str | None) -> str:
@@ -156,10 +174,16 @@ class PostprocessContext:
     check_syntax: bool = True
     tree: tree_sitter.Tree | None = None
     """The document's current tree (a copy), for an incremental syntax check instead of two full parses."""
+    prose: bool = False
+    """The cursor is in a comment or string: the answer is text, not code."""
+    closer: str = ""
+    """The delimiter that ends the string the cursor is in; the answer stops before it."""
 
 
 def postprocess(raw: str, ctx: PostprocessContext) -> str | None:
     text = strip_template_tokens(raw, ctx.template) if ctx.template else raw
+    if ctx.prose:
+        return postprocess_prose(text, ctx)
     text = strip_code_fences(strip_think_blocks(text)).replace("\r\n", "\n")
     if not ctx.multiline:
         text = truncate_single_line(text)
@@ -176,4 +200,55 @@ def postprocess(raw: str, ctx: PostprocessContext) -> str | None:
     if ctx.check_syntax and ctx.language_id and rejects_syntax(ctx.document, ctx.offset, text, ctx.language_id,
                                                                     ctx.tree):
         return None
+    return text
+
+
+def postprocess_prose(text: str, ctx: PostprocessContext) -> str | None:
+    """Comment and string text: up to the line end (single-line) or the closing quotes, never past them.
+
+    The layout before the closing quotes is kept as written (a docstring's closing quotes on their
+    own line need the newline and indentation before them); no bracket balancing or syntax check,
+    since prose has neither.
+    """
+    text = strip_think_blocks(text).replace("\r\n", "\n")
+    if ctx.closer and ctx.closer in text and _closed_after_cursor(ctx):
+        text = text[: text.index(ctx.closer)]
+    if not ctx.multiline:
+        text = truncate_single_line(text).rstrip()
+    else:
+        prefix = ctx.document[: ctx.offset]
+        cursor_line_prefix = prefix[prefix.rfind("\n") + 1 :]
+        text = _keep_tail_layout(drop_repetitive_lines, text, prefix[-4000:])
+        text = _within_indent(text, _leading(cursor_line_prefix))
+    suffix = ctx.document[ctx.offset :]
+    if text.strip() and suffix.lstrip(" \t").startswith(text.strip()):
+        return None  # the rest is already there
+    return text if text.strip() else None
+
+
+def _closed_after_cursor(ctx: PostprocessContext) -> bool:
+    """The string's closing quotes are already there: on the cursor line, or (triple) anywhere below.
+
+    Where they are not, the answer's own closing quotes and the code after them are wanted.
+    """
+    suffix = ctx.document[ctx.offset :]
+    if len(ctx.closer) == 3:
+        return ctx.closer in suffix
+    return ctx.closer in suffix.split("\n", 1)[0]
+
+
+def _keep_tail_layout(step: Callable[[str, str], str], text: str, prefix: str) -> str:
+    """Run a step that strips trailing whitespace, then put back the layout after the last line."""
+    body = text.rstrip()
+    tail = text[len(body):]
+    return step(body, prefix) + tail if body else text
+
+
+def _within_indent(text: str, base_indent: str) -> str:
+    """Stop at the first non-blank line indented less than the cursor's line (the text left its block)."""
+    base = _width(base_indent)
+    lines = text.split("\n")
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() and _width(_leading(line)) < base:
+            return "\n".join(lines[:index]).rstrip()
     return text

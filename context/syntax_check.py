@@ -36,11 +36,38 @@ def _error_inside(node: tree_sitter.Node, start_byte: int, end_byte: int) -> boo
 
 def rejects_syntax(document_text: str, offset: int, completion: str, language_id: str | None,
                    tree: tree_sitter.Tree | None = None) -> bool:
-    """True when the completion makes the code near the cursor parse worse.
+    """True when the completion makes the code near the cursor parse worse, even once it is finished.
 
     Worse means more ERROR/MISSING nodes in the region than before, or, since a half-typed line
-    is often already an error, an ERROR node made only of the completion's own text.
+    is often already an error, an ERROR node made only of the completion's own text. A right
+    answer may open what later lines close (a docstring's first line, `return {`), so the test is
+    repeated with those closers appended: only what no ending can repair is certainly broken.
     """
+    if not _parses_worse(document_text, offset, completion, language_id, tree):
+        return False
+    closing = closers_for(completion)
+    return not closing or _parses_worse(document_text, offset, completion + closing, language_id, tree)
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def closers_for(completion: str) -> str:
+    """What would close the constructs the completion leaves open: a triple quote, else its brackets."""
+    for triple in ('"""', "'''"):
+        if completion.count(triple) % 2 == 1:
+            return triple
+    stack: list[str] = []
+    for char in completion:
+        if char in _PAIRS:
+            stack.append(_PAIRS[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+    return "".join(reversed(stack))
+
+
+def _parses_worse(document_text: str, offset: int, completion: str, language_id: str | None,
+                  tree: tree_sitter.Tree | None) -> bool:
     parser = parser_for(normalise_language_id(language_id))
     if parser is None or not completion.strip():
         return False
