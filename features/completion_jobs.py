@@ -30,12 +30,14 @@ class Anchor:
     """The text just before the cursor."""
     line_rest: str
     """The text right of the cursor on its line; a changed suffix invalidates the job."""
+    next_line: str = ""
+    """The line below the cursor's: a block answer ends where it starts, so a change there invalidates too."""
 
     @classmethod
     def at(cls, uri: str, text: str, offset: int) -> Anchor:
         line_end = text.find("\n", offset)
         rest = text[offset:] if line_end < 0 else text[offset:line_end]
-        return cls(uri, offset, text[max(0, offset - ANCHOR_TAIL_CHARS):offset], rest)
+        return cls(uri, offset, text[max(0, offset - ANCHOR_TAIL_CHARS):offset], rest, _next_line(text, line_end))
 
     def typed_since(self, uri: str, text: str, offset: int) -> str | None:
         """What was typed after this anchor to reach `offset`, or None if this is not the same place."""
@@ -46,7 +48,16 @@ class Anchor:
         typed = text[self.offset:offset]
         line_end = text.find("\n", offset)
         rest = text[offset:] if line_end < 0 else text[offset:line_end]
-        return typed if rest == self.line_rest else None
+        if rest != self.line_rest or _next_line(text, line_end) != self.next_line:
+            return None
+        return typed
+
+
+def _next_line(text: str, line_end: int) -> str:
+    if line_end < 0:
+        return ""
+    following = text.find("\n", line_end + 1)
+    return text[line_end + 1:] if following < 0 else text[line_end + 1:following]
 
 
 @dataclass
@@ -102,6 +113,12 @@ class JobBook:
         self.jobs.append(job)
         self.model_calls += 1
         return job
+
+    def forget(self, uri: str) -> None:
+        """The document closed: its jobs can serve nothing any more (a reopened file is new text)."""
+        for job in [job for job in self.jobs if job.anchor.uri == uri]:
+            job.task.cancel()
+            self.jobs.remove(job)
 
     def supersede(self, uri: str) -> None:
         """Abort running jobs of this document that nobody waits for (the user moved on)."""

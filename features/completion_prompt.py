@@ -19,7 +19,7 @@ import tree_sitter
 
 from context import extract
 from context.early_stop import stop_rule
-from context.fim import FimTemplate, detect_template, template_by_name
+from context.fim import FimTemplate, detect_template, strip_template_tokens, template_by_name
 from context.postprocess import PostprocessContext, postprocess
 from context.prompt import BuiltPrompt, PromptInputs, build_fim_prompt
 from context.sticky_context import ContextChoice, keep_or_refresh, scope_header
@@ -49,10 +49,14 @@ class CompletionPlan:
     template: FimTemplate
     prompt: BuiltPrompt
     request: GenerationRequest
+    prose: bool = False
+    """In a comment or string: the answer is text that ends at the line or at `closer`."""
+    closer: str = ""
 
 
 async def plan_completion(server: GhostwriterServer, document: OpenDocument, offset: int,
-                          multiline: bool, version: int) -> CompletionPlan | None:
+                          multiline: bool, version: int, *, prose: bool = False,
+                          closer: str = "") -> CompletionPlan | None:
     """Build the request; None when the document changed meanwhile (the offset would be wrong)."""
     settings = server.settings
     model = server.router.model_for("completion")
@@ -66,7 +70,7 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
     # A single-line answer is its first line, so the engine itself stops at the line break: the
     # stream then ends normally (usage included, the keep-alive connection reused) instead of being
     # cut by our early stop, which forced a new connection for the next keystroke.
-    stop = tuple(template.stop_tokens) + (() if multiline else ("\n",))
+    stop = tuple(template.stop_tokens) + (() if multiline else ("\n",)) + ((closer,) if closer else ())
     request = GenerationRequest(
         feature="completion", model=model, prompt=prompt.text, max_tokens=max_tokens,
         temperature=settings.completion.temperature, stop=stop,
@@ -74,7 +78,7 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
     view = document.local(offset)
     tree = view.syntax.tree
     return CompletionPlan(document, view.syntax.text, tree.copy() if tree is not None else None,
-                          view.to_local(offset), multiline, template, prompt, request)
+                          view.to_local(offset), multiline, template, prompt, request, prose, closer)
 
 
 async def choose_template(server: GhostwriterServer, model: str) -> FimTemplate:
@@ -122,14 +126,16 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
     # not typed yet (or the editor did not auto-indent), the scope would otherwise flicker away.
     scopes = extract.enclosing_scopes(view.syntax, view.to_local(last_code_offset(document.text, offset)))
     scope = scopes[-1] if scopes else None
-    names = extract.identifiers_near(view.syntax, view.to_local(offset))
-    index = server.documents.index
-    definitions = index.definitions_for(names, exclude_uri=document.uri,
-                                        budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
-    line_start = document.text.rfind("\n", 0, offset) + 1
-    window = document.text[max(0, line_start - 600):offset]
-    similar = index.similar_snippets(window, exclude_uri=document.uri, limit=3,
-                                     budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
+    definitions, similar = [], []
+    if server.settings.completion.crossFileContext:
+        names = extract.identifiers_near(view.syntax, view.to_local(offset))
+        index = server.documents.index
+        definitions = index.definitions_for(names, exclude_uri=document.uri,
+                                            budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
+        line_start = document.text.rfind("\n", 0, offset) + 1
+        window = document.text[max(0, line_start - 600):offset]
+        similar = index.similar_snippets(window, exclude_uri=document.uri, limit=3,
+                                         budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
     return PromptInputs(
         language_id=document.language_id,
         path=relative_path(server, document.uri),
@@ -256,9 +262,10 @@ async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:
 async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *, automatic: bool) -> str | None:
     context = PostprocessContext(document=plan.text, offset=plan.offset, language_id=plan.document.language_id,
                                  template=plan.template, multiline=plan.multiline, tree=plan.tree,
-                                 indent_unit=plan.document.indent_unit())
+                                 indent_unit=plan.document.indent_unit(), prose=plan.prose, closer=plan.closer)
     line_start = plan.text.rfind("\n", 0, plan.offset) + 1
-    should_stop = stop_rule(plan.multiline, plan.text[line_start:plan.offset], plan.template.stop_tokens)
+    stop_tokens = plan.template.stop_tokens + ((plan.closer,) if plan.closer else ())
+    should_stop = stop_rule(plan.multiline, plan.text[line_start:plan.offset], stop_tokens)
 
     def on_text(text: str) -> None:
         job.raw_so_far = text
@@ -266,7 +273,10 @@ async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *,
     generation = await server.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
                                                 should_stop=should_stop, timings=job.timings,
                                                 prompt_tokens=sum(tokens for _, tokens in plan.prompt.sections))
-    result = postprocess(generation.text, context)
+    if server.settings.completion.postProcess:
+        result = postprocess(generation.text, context)
+    else:  # the ablation: the model's text as it came, template tokens aside
+        result = strip_template_tokens(generation.text, plan.template) or None
     job.timings["postprocessed"] = time.perf_counter()
     log.debug("completion", extra={"fields": {"raw": generation.text[:200], "final": (result or "")[:200]}})
     return result

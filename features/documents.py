@@ -133,6 +133,8 @@ def register(server: GhostwriterServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwriterServer, params: types.DidCloseTextDocumentParams) -> None:
         store.close(params.text_document.uri)
+        for hook in ls.extensions.get("on_close", []):
+            hook(params.text_document.uri)
 
     def index_workspace() -> None:
         folders = server.workspace.folders

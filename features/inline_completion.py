@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from context.gating import CompletionKind, completion_kind
+from context.gating import CompletionKind, Decision, completion_kind
 from features.completion_jobs import Anchor, Job, JobBook
 from features.completion_prompt import CompletionPlan, plan_completion, run_plan, stable_prefix, warm_up_document
 from features.completion_trace import CompletionStats, Trace
@@ -83,7 +83,8 @@ class InlineCompletion:
         view = document.local(offset)
         decision = completion_kind(view.syntax, view.syntax.text, view.to_local(offset), document.language_id)
         trace.gated = time.perf_counter()
-        if decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
+        gate = settings.gating
+        if gate and decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
             self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
             trace.outcome = f"gated:{decision.reason}"
             return EMPTY
@@ -97,7 +98,7 @@ class InlineCompletion:
             return EMPTY
         multiline = decision.kind is CompletionKind.MULTI_LINE
         trace.kind = "multi-line" if multiline else "single-line"
-        text = await self._generate(document, offset, multiline, automatic, trace)
+        text = await self._generate(document, offset, multiline, automatic, trace, decision)
         if text is None or self.server.documents.get(document.uri) is not document:
             return EMPTY
         return self._answer(document, offset, params.position, text)
@@ -124,7 +125,7 @@ class InlineCompletion:
         return self.latest.get(uri) != mine
 
     async def _generate(self, document: OpenDocument, offset: int, multiline: bool, automatic: bool,
-                        trace: Trace) -> str | None:
+                        trace: Trace, decision: Decision | None = None) -> str | None:
         anchor = Anchor.at(document.uri, document.text, offset)
         version = document.version
 
@@ -132,7 +133,9 @@ class InlineCompletion:
             # Planning happens inside the job, so a keystroke arriving while the prompt is still
             # being built already finds this job and waits for it instead of starting another.
             job.timings["started"] = time.perf_counter()
-            plan = await plan_completion(self.server, document, offset, multiline, version)
+            plan = await plan_completion(self.server, document, offset, multiline, version,
+                                         prose=bool(decision and decision.prose),
+                                         closer=decision.closer if decision else "")
             job.timings["planned"] = time.perf_counter()
             if plan is None:
                 return None  # an edit landed before the prompt was built: the offset no longer fits
@@ -256,6 +259,7 @@ def register(server: GhostwriterServer) -> None:
         lambda document: server.run_task(warm_up_document(server, document), "kv warm-up"))
     server.extensions.setdefault("on_open", []).append(engine.context_changed)
     server.extensions.setdefault("on_change", []).append(engine.context_changed)
+    server.extensions.setdefault("on_close", []).append(engine.book.forget)
     server.extensions["engine_state_listener"] = lambda state: on_engine_state(server, state)
     server.extensions.setdefault("on_settings", []).append(
         lambda: server.run_task(prewarm(server), "prewarm completion"))
