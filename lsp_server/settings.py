@@ -75,7 +75,8 @@ class CompletionSettings:
     debounceMs: int = 40
     """Server-side debounce; 0 turns it off."""
     maxTokens: int = 64
-    multilineMaxTokens: int = 160
+    multilineMaxTokens: int = 256
+    """Cap for a whole block or docstring; the answer itself ends where the block or the text does."""
     contextTokens: int = 2048
     """Prompt budget in tokens."""
     contextTimeMs: int = 15
@@ -85,6 +86,12 @@ class CompletionSettings:
     """Path to a tokenizer.json for exact budgets; empty = auto."""
     kvWarmup: bool = True
     """Send a 1-token request when the stable context changes (bundled engine)."""
+    crossFileContext: bool = True
+    """Put definitions and similar snippets from other files into the prompt."""
+    postProcess: bool = True
+    """Clean up the model's answer (indentation, block end, suffix overlap, syntax check); off shows it raw."""
+    gating: bool = True
+    """Skip requests where a suggestion cannot fit (mid-identifier, text right of the cursor)."""
 
 
 @attrs.define
