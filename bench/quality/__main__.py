@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import subprocess
 import time
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "backend": args.backend, "model": args.model, "holes": len(holes), "variants": variants,
         "commit": _commit(), "machine": platform.platform(), "table": table,
         "answers": [{"id": a.hole.id, "kind": a.hole.kind, "variant": a.variant, "inserted": a.inserted,
-                     "middle": a.hole.middle, **a.score.__dict__} for a in answers],
+                     "middle": a.hole.middle, "ms": round(1000 * a.seconds, 1), **a.score.__dict__} for a in answers],
     }
     if oracle is not None:
         report["context_recall"] = context_recall(holes, oracle.prompts, roots)
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _commit() -> str:
+    if os.environ.get("GW_COMMIT"):  # a copy of the tree without its git folder
+        return os.environ["GW_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     except OSError:

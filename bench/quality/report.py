@@ -33,6 +33,8 @@ def summary(answers: Sequence[Answer]) -> dict[str, dict[str, dict[str, float]]]
             "parses": _share(a.score.parses for a in group),
             "empty": _share(a.score.empty for a in group),
             "empty_where_plain_right": _share(a.score.empty and a.hole.id in plain_right for a in group),
+            "p50_ms": _percentile([a.seconds for a in group], 50),
+            "p95_ms": _percentile([a.seconds for a in group], 95),
         }
     return dict(table)
 
@@ -40,6 +42,12 @@ def summary(answers: Sequence[Answer]) -> dict[str, dict[str, dict[str, float]]]
 def _share(flags: Any) -> float:
     values = list(flags)
     return round(100 * sum(values) / len(values), 1) if values else 0.0
+
+
+def _percentile(seconds: list[float], q: int) -> float:
+    if len(seconds) < 2:
+        return round(1000 * seconds[0], 1) if seconds else 0.0
+    return round(1000 * statistics.quantiles(seconds, n=100, method="inclusive")[q - 1], 1)
 
 
 def markdown(table: dict[str, dict[str, dict[str, float]]]) -> str:
@@ -57,6 +65,14 @@ def markdown(table: dict[str, dict[str, dict[str, float]]]) -> str:
     for variant, row in table.items():
         a = row["all"]
         lines.append(f"| {variant} | {a['parses']} | {a['empty']} | {a['empty_where_plain_right']} |")
+    lines.append("")
+    lines.append("| variant | " + " | ".join(kinds) + " |")
+    lines.append("|---|" + "---|" * len(kinds))
+    for variant, row in table.items():
+        cells = [f"{row[k]['p50_ms']:.0f} / {row[k]['p95_ms']:.0f}" if k in row else "-" for k in kinds]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("cells: latency p50 / p95 ms, request to answer at the client")
     return "\n".join(lines)
 
 

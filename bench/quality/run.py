@@ -15,6 +15,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ class Answer:
     variant: str
     inserted: str
     score: Score
+    seconds: float
+    """From the request to the answer, as the client saw it."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,13 @@ async def run_plain(engine: Engine, holes: Sequence[Hole], sources: dict[str, st
         suffix = _head_tokens(document[hole.start :], PLAIN_BELOW, counter.count)
         prompt = f"<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>"
         async with gate:
+            began = time.perf_counter()
             reply = await client.completions.create(model=engine.model, prompt=prompt, temperature=0,
                                                     max_tokens=engine.block_max_tokens, stop=QWEN_STOP[:4])
+        seconds = time.perf_counter() - began
         text = reply.choices[0].text or ""
         result = document[: hole.start] + text + document[hole.start :]
-        return Answer(hole, "plain", text, score(original, result, hole.start, hole.middle, text))
+        return Answer(hole, "plain", text, score(original, result, hole.start, hole.middle, text), seconds)
 
     try:
         return list(await asyncio.gather(*(one(hole) for hole in holes)))
@@ -115,6 +120,8 @@ async def run_server(engine: Engine, variant: str, root: Path, holes: Sequence[H
     with tempfile.TemporaryDirectory() as scratch:
         client = await _start(engine, VARIANTS[variant], root, Path(scratch))
         try:
+            if holes:  # the first request of a server also loads the tokenizer and indexes the workspace
+                await _answer(client, variant, root, holes[0], sources[holes[0].id])
             gate = asyncio.Semaphore(parallel)
 
             async def file_group(group: list[Hole]) -> list[Answer]:
@@ -149,10 +156,12 @@ async def _answer(client: LanguageClient, variant: str, root: Path, hole: Hole, 
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=document)))
     position = _position(document, hole.start)
+    began = time.perf_counter()
     try:
         reply = await asyncio.wait_for(client.text_document_inline_completion_async(types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri), position=position,
             context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))), 60)
+        seconds = time.perf_counter() - began
     finally:
         client.text_document_did_close(types.DidCloseTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=uri)))
@@ -165,7 +174,7 @@ async def _answer(client: LanguageClient, variant: str, root: Path, hole: Hole, 
         if item.range is not None:
             end = _offset(document, item.range.end)
         result = document[: hole.start] + inserted + document[end:]
-    return Answer(hole, variant, inserted, score(original, result, hole.start, hole.middle, inserted))
+    return Answer(hole, variant, inserted, score(original, result, hole.start, hole.middle, inserted), seconds)
 
 
 def _position(text: str, offset: int) -> types.Position:
