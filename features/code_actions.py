@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 from context import extract
 from features import inline_diff
@@ -25,11 +26,12 @@ from features.edit_parsing import EditParseError, danger_note, fit_replacement, 
 from lsp_server import protocol
 from lsp_server.backends import GenerationRequest, Message
 from lsp_server.errors import BackendError
+from lsp_server.feature import Feature
 from lsp_server.generation import cancel_quietly
-from lsp_server.server import GhostwriterServer  # runtime: pygls reads command annotations
+from lsp_server.services import Services
 
 if TYPE_CHECKING:
-    from features.documents import OpenDocument
+    from lsp_server.documents import OpenDocument
 
 KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor, types.CodeActionKind.RefactorRewrite,
          types.CodeActionKind.Source]
@@ -63,12 +65,13 @@ class Outcome:
 class ActionRunner:
     """Turns an action's `data` into a checked, previewable, versioned edit (or says why not)."""
 
-    def __init__(self, server: GhostwriterServer) -> None:
-        self.server = server
+    def __init__(self, services: Services, diffs: inline_diff.InlineDiffs) -> None:
+        self.services = services
+        self.diffs = diffs
 
     @property
     def encoding(self) -> str:
-        return str(self.server.workspace.position_encoding or "utf-16")
+        return self.services.client.encoding
 
     def _span(self, document: OpenDocument, data: dict[str, Any]) -> tuple[int, int]:
         index = document.syntax.line_index
@@ -76,7 +79,7 @@ class ActionRunner:
         return index.offset_at(l1, c1, self.encoding), index.offset_at(l2, c2, self.encoding)
 
     async def run(self, data: dict[str, Any]) -> Outcome:
-        document = self.server.documents.get(str(data.get("uri")))
+        document = self.services.documents.get(str(data.get("uri")))
         if document is None:
             return Outcome(reason="The document is not open.")
         version = data.get("version", document.version)
@@ -89,15 +92,15 @@ class ActionRunner:
             proposal = parse_edit(answer)
         except (BackendError, EditParseError, ActionCancelled) as error:
             return Outcome(reason=getattr(error, "user_message", str(error)) or "Cancelled.")
-        if self.server.documents.get(document.uri) is not document or document.version != version:
+        if self.services.documents.get(document.uri) is not document or document.version != version:
             return Outcome(reason=STALE)  # typed into while the model was answering
         replacement = fit_replacement(str(data["action"]), text, start, end, proposal.replacement)
         dangers = new_dangers(text[start:end], replacement)
-        edit = inline_diff.preview_edit(self.server, document, version, (start, end), replacement, dangers)
+        edit = inline_diff.preview_edit(self.diffs, document, version, (start, end), replacement, dangers)
         return Outcome(edit, "", dangers)
 
     async def explain(self, data: dict[str, Any]) -> str | None:
-        document = self.server.documents.get(str(data.get("uri")))
+        document = self.services.documents.get(str(data.get("uri")))
         if document is None:
             return None
         start, end = self._span(document, data)
@@ -106,8 +109,8 @@ class ActionRunner:
         try:
             return strip_think(await self._generate("explain", messages)) or None
         except (BackendError, ActionCancelled) as error:
-            self.server.window_show_message(types.ShowMessageParams(
-                type=types.MessageType.Warning, message=f"Ghostwriter: {getattr(error, 'user_message', error)}"))
+            self.services.client.show(types.MessageType.Warning,
+                                      f"Ghostwriter: {getattr(error, 'user_message', error)}")
             return None
 
     def _messages(self, document: OpenDocument, data: dict[str, Any], start: int, end: int) -> tuple[Message, ...]:
@@ -123,28 +126,28 @@ class ActionRunner:
                              suffix=self._thinking().suffix)
 
     def _thinking(self) -> Any:
-        settings = self.server.settings
+        settings = self.services.settings
         return thinking_options(settings.thinking.budget, settings.backend.baseUrl,
-                                self.server.router.model_for("codeAction"))
+                                self.services.router.model_for("codeAction"))
 
     async def _generate(self, action: str, messages: tuple[Message, ...]) -> str:
         thinking = self._thinking()
-        request = GenerationRequest(feature="codeAction", model=self.server.router.model_for("codeAction"),
+        request = GenerationRequest(feature="codeAction", model=self.services.router.model_for("codeAction"),
                                     messages=messages, extra_body=thinking.extra_body, retry=True,
-                                    max_tokens=self.server.settings.codeActions.maxTokens + thinking.extra_tokens)
+                                    max_tokens=self.services.settings.codeActions.maxTokens + thinking.extra_tokens)
         token = await self._begin_progress(f"Ghostwriter: {action}")
         cancelled: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if token is not None:
-            self.server.work_done_progress.tokens[token].add_done_callback(lambda _: cancelled.cancel())
+            self.services.client.progress.tokens[token].add_done_callback(lambda _: cancelled.cancel())
         last = [time.monotonic()]
 
         def on_text(text: str) -> None:
             if token is not None and time.monotonic() - last[0] > 0.25:  # a report per chunk would flood
                 last[0] = time.monotonic()
-                self.server.work_done_progress.report(
+                self.services.client.progress.report(
                     token, types.WorkDoneProgressReport(message=f"{len(text)} characters"))
 
-        job: asyncio.Task[Any] = asyncio.ensure_future(self.server.pipeline.generate(request, on_text=on_text))
+        job: asyncio.Task[Any] = asyncio.ensure_future(self.services.pipeline.generate(request, on_text=on_text))
         try:
             await asyncio.wait([job, cancelled], return_when=asyncio.FIRST_COMPLETED)
             if not job.done():
@@ -154,41 +157,43 @@ class ActionRunner:
             if not job.done():
                 await cancel_quietly(job)  # closes the stream: a cancelled action stops spending tokens
             if token is not None:
-                self.server.work_done_progress.end(token, types.WorkDoneProgressEnd())
-                self.server.work_done_progress.tokens.pop(token, None)
+                self.services.client.progress.end(token, types.WorkDoneProgressEnd())
+                self.services.client.progress.tokens.pop(token, None)
 
     async def _begin_progress(self, title: str) -> str | None:
-        window = self.server.client_capabilities.window
-        if not (window and window.work_done_progress):
+        if not self.services.client.shows_progress:
             return None
         token = f"ghostwriter-{uuid.uuid4().hex[:12]}"
         try:
-            await self.server.work_done_progress.create_async(token)
+            await self.services.client.progress.create_async(token)
         except Exception:  # a client that refuses progress still gets its edit
             return None
-        self.server.work_done_progress.begin(
+        self.services.client.progress.begin(
             token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="asking the model"))
         return token
 
 
-class CodeActions:
-    def __init__(self, server: GhostwriterServer) -> None:
-        self.server = server
-        self.runner = ActionRunner(server)
+class CodeActions(Feature):
+    name = "code_actions"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.diffs = inline_diff.InlineDiffs(services)
+        self.runner = ActionRunner(services, self.diffs)
 
     @property
     def resolves_edits(self) -> bool:
-        document = self.server.client_capabilities.text_document
+        document = self.services.client.capabilities.text_document
         support = document.code_action.resolve_support if document and document.code_action else None
         return support is not None and "edit" in support.properties
 
     @property
     def encoding(self) -> str:
-        return str(self.server.workspace.position_encoding or "utf-16")
+        return self.services.client.encoding
 
     def list(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        document = self.server.documents.get(params.text_document.uri)
-        if document is None or not self.server.settings.codeActions.enabled:
+        document = self.services.documents.get(params.text_document.uri)
+        if document is None or not self.services.settings.codeActions.enabled:
             return []
         index = document.syntax.line_index
         start = index.offset_at(params.range.start.line, params.range.start.character, self.encoding)
@@ -247,20 +252,39 @@ class CodeActions:
         if data.get("action") == "explain":
             text = await self.runner.explain(data)
             if text:
-                self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
+                self.services.client.show(types.MessageType.Info, text)
             return {"applied": False, "markdown": text}
         outcome = await self.runner.run(data)
         if outcome.edit is None:
             self._warn(outcome.reason)
             return {"applied": False, "reason": outcome.reason}
         label = _titled(ACTIONS[data["action"]][0].format(name=data.get("name", "")), outcome)
-        result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=outcome.edit, label=label))
+        result = await self.services.client.apply_edit(outcome.edit, label)
         return {"applied": bool(result.applied), "reason": result.failure_reason or "", "dangers": outcome.dangers}
 
     def _warn(self, reason: str) -> None:
-        self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                               message=f"Ghostwriter: {reason}"))
+        self.services.client.show(types.MessageType.Warning, f"Ghostwriter: {reason}")
+
+
+    def register(self, server: LanguageServer) -> None:
+        inline_diff.register(server, self.diffs)
+
+        @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                        types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True))
+        def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
+            return self.list(params)
+
+        @server.feature(types.CODE_ACTION_RESOLVE)
+        async def resolve(params: types.CodeAction) -> types.CodeAction:
+            return await self.resolve(params)
+
+        @server.command(protocol.CMD_APPLY_ACTION)
+        async def apply_action(*args: Any) -> dict[str, Any]:
+            arguments = _arguments(args)
+            if not arguments or not isinstance(arguments[0], dict):
+                return {"applied": False, "reason": "expected [action data, instruction?]"}
+            instruction = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], str) else None
+            return await self.apply(dict(arguments[0]), instruction)
 
 
 def _short(message: str, limit: int = 60) -> str:
@@ -275,26 +299,3 @@ def _titled(title: str, outcome: Outcome) -> str:
 def _arguments(args: tuple[Any, ...]) -> list[Any]:
     """Commands arrive as (a, b) or ([a, b]) depending on the client; accept both."""
     return list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args)
-
-
-def register(server: GhostwriterServer) -> None:
-    actions = CodeActions(server)
-    server.extensions["code_actions"] = actions
-    inline_diff.register(server)
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True))
-    def code_action(ls: GhostwriterServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        return actions.list(params)
-
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: GhostwriterServer, params: types.CodeAction) -> types.CodeAction:
-        return await actions.resolve(params)
-
-    @server.command(protocol.CMD_APPLY_ACTION)
-    async def apply_action(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
-        arguments = _arguments(args)
-        if not arguments or not isinstance(arguments[0], dict):
-            return {"applied": False, "reason": "expected [action data, instruction?]"}
-        instruction = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], str) else None
-        return await actions.apply(dict(arguments[0]), instruction)

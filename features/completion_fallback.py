@@ -7,14 +7,12 @@ The suggestion comes from the same engine, so typed-ahead reuse and the cache ap
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
-from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
-
-if TYPE_CHECKING:
-    from features.inline_completion import InlineCompletion
+from features.inline_completion import InlineCompletion
+from lsp_server.feature import Feature
+from lsp_server.services import Services
 
 
 def client_has_inline_completion(capabilities: types.ClientCapabilities) -> bool:
@@ -41,22 +39,31 @@ def to_completion_list(result: types.InlineCompletionList, position: types.Posit
     return types.CompletionList(is_incomplete=True, items=items)
 
 
-def register(server: GhostwriterServer) -> None:
-    def maybe_register(params: types.InitializeParams) -> None:
-        if client_has_inline_completion(params.capabilities):
-            return
-        engine: InlineCompletion = server.extensions["inline_completion"]
+class CompletionFallback(Feature):
+    name = "completion_fallback"
 
-        @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
-        async def completion(ls: GhostwriterServer, params: types.CompletionParams) -> types.CompletionList:
-            wanted = ls.protocol.take_version(ls.protocol.msg_id)  # type: ignore[attr-defined]
+    def __init__(self, services: Services, engine: InlineCompletion) -> None:
+        self.services = services
+        self.engine = engine
+        self._server: LanguageServer | None = None
+
+    def register(self, server: LanguageServer) -> None:
+        self._server = server  # the handler is added in initialize, once the client's capabilities are known
+
+    def initialize(self, params: types.InitializeParams) -> None:
+        if self._server is None or client_has_inline_completion(params.capabilities):
+            return
+        requests = self.services.requests
+
+        @self._server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                              types.CompletionOptions(trigger_characters=[".", "(", " "]))
+        async def completion(params: types.CompletionParams) -> types.CompletionList:
+            wanted = requests.wanted_version()
             invoked = params.context is None or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
             trigger = (types.InlineCompletionTriggerKind.Invoked if invoked
                        else types.InlineCompletionTriggerKind.Automatic)
             inline_params = types.InlineCompletionParams(
                 text_document=params.text_document, position=params.position,
                 context=types.InlineCompletionContext(trigger_kind=trigger))
-            result = await engine.handle(inline_params, wanted)
+            result = await self.engine.handle(inline_params, wanted)
             return to_completion_list(result, params.position)
-
-    server.extensions.setdefault("on_initialize", []).append(maybe_register)

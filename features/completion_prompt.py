@@ -11,7 +11,7 @@ import functools
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
@@ -28,10 +28,27 @@ from features.completion_jobs import Job
 from lsp_server.backends import GenerationRequest
 
 if TYPE_CHECKING:
-    from features.documents import OpenDocument
-    from lsp_server.server import GhostwriterServer
+    from lsp_server.documents import OpenDocument
+    from lsp_server.services import Services
 
 log = logging.getLogger("ghostwriter.completion")
+
+
+@dataclass
+class Planner:
+    """The inline-completion feature's prompt state: what it detected and what it keeps across keystrokes."""
+
+    services: Services
+    templates: dict[str, FimTemplate] = field(default_factory=dict)
+    """The FIM template detected per model."""
+    window_hints: dict[str, int] = field(default_factory=dict)
+    """Per document, the line the last prompt's prefix window started at (kept while it fits)."""
+    context_choices: dict[str, ContextChoice] = field(default_factory=dict)
+    """Per document, the cross-file context kept for the current scope."""
+
+    def forget(self, uri: str) -> None:
+        self.window_hints.pop(uri, None)
+        self.context_choices.pop(uri, None)
 
 
 @dataclass
@@ -54,18 +71,18 @@ class CompletionPlan:
     closer: str = ""
 
 
-async def plan_completion(server: GhostwriterServer, document: OpenDocument, offset: int,
+async def plan_completion(planner: Planner, document: OpenDocument, offset: int,
                           multiline: bool, version: int, *, prose: bool = False,
                           closer: str = "") -> CompletionPlan | None:
     """Build the request; None when the document changed meanwhile (the offset would be wrong)."""
-    settings = server.settings
-    model = server.router.model_for("completion")
-    template = await choose_template(server, model)
+    settings = planner.services.settings
+    model = planner.services.router.model_for("completion")
+    template = await choose_template(planner, model)
     if document.version != version:
         return None
     # From here on nothing awaits, so the text, tree and offset stay consistent.
-    prompt = compose_prompt(server, document, offset, template, model, keep_context=True)
-    server.extensions.setdefault("prefix_window_hints", {})[document.uri] = prompt.window_start_line
+    prompt = compose_prompt(planner, document, offset, template, model, keep_context=True)
+    planner.window_hints[document.uri] = prompt.window_start_line
     max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
     # A single-line answer is its first line, so the engine itself stops at the line break: the
     # stream then ends normally (usage included, the keep-alive connection reused) instead of being
@@ -81,25 +98,25 @@ async def plan_completion(server: GhostwriterServer, document: OpenDocument, off
                           view.to_local(offset), multiline, template, prompt, request, prose, closer)
 
 
-async def choose_template(server: GhostwriterServer, model: str) -> FimTemplate:
+async def choose_template(planner: Planner, model: str) -> FimTemplate:
     """The configured template, or one detected from the backend's tokenizer, else from the model name."""
-    name = server.settings.completion.fimTemplate
+    name = planner.services.settings.completion.fimTemplate
     if name != "auto":
         return template_by_name(name)
-    cache: dict[str, FimTemplate] = server.extensions.setdefault("fim_templates", {})
+    cache = planner.templates
     if model in cache:
         return cache[model]
-    special = await special_tokens_served(server, model)
+    special = await special_tokens_served(planner, model)
     cache[model] = detect_template(model, special)
     return cache[model]
 
 
-async def special_tokens_served(server: GhostwriterServer, model: str) -> list[str]:
+async def special_tokens_served(planner: Planner, model: str) -> list[str]:
     """FIM tokens that the serving engine's tokenizer encodes as one token (vLLM's /tokenize)."""
     from context.fim import TEMPLATES
 
     try:
-        backend, _ = server.router.current()
+        backend, _ = planner.services.router.current()
     except Exception:
         return []
     found: list[str] = []
@@ -116,8 +133,8 @@ async def special_tokens_served(server: GhostwriterServer, model: str) -> list[s
     return found
 
 
-def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int) -> PromptInputs:
-    budget_s = server.settings.completion.contextTimeMs / 1000
+def gather_inputs(planner: Planner, document: OpenDocument, offset: int) -> PromptInputs:
+    budget_s = planner.services.settings.completion.contextTimeMs / 1000
     deadline = time.perf_counter() + budget_s
     view = document.local(offset)
     # The outermost scope (e.g. the class) changes far less often than the innermost one while typing,
@@ -127,9 +144,9 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
     scopes = extract.enclosing_scopes(view.syntax, view.to_local(last_code_offset(document.text, offset)))
     scope = scopes[-1] if scopes else None
     definitions, similar = [], []
-    if server.settings.completion.crossFileContext:
+    if planner.services.settings.completion.crossFileContext:
         names = extract.identifiers_near(view.syntax, view.to_local(offset))
-        index = server.documents.index
+        index = planner.services.documents.index
         definitions = index.definitions_for(names, exclude_uri=document.uri,
                                             budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
         line_start = document.text.rfind("\n", 0, offset) + 1
@@ -138,8 +155,8 @@ def gather_inputs(server: GhostwriterServer, document: OpenDocument, offset: int
                                          budget_ms=max(0.0, (deadline - time.perf_counter()) * 1000))
     return PromptInputs(
         language_id=document.language_id,
-        path=relative_path(server, document.uri),
-        repo_name=repo_name(server),
+        path=relative_path(planner, document.uri),
+        repo_name=repo_name(planner),
         text=document.text,
         offset=offset,
         scope_range=(view.to_document(scope.start), view.to_document(scope.end)) if scope else None,
@@ -170,8 +187,8 @@ def last_code_offset(text: str, offset: int) -> int:
     return offset
 
 
-def relative_path(server: GhostwriterServer, uri: str) -> str:
-    return _relative_path(uri, server.workspace.root_path if server.workspace else None)
+def relative_path(planner: Planner, uri: str) -> str:
+    return _relative_path(uri, planner.services.client.root_path)
 
 
 @functools.lru_cache(maxsize=256)
@@ -183,12 +200,12 @@ def _relative_path(uri: str, root: str | None) -> str:
     return os.path.basename(path)
 
 
-def repo_name(server: GhostwriterServer) -> str:
-    root = server.workspace.root_path if server.workspace else None
+def repo_name(planner: Planner) -> str:
+    root = planner.services.client.root_path
     return os.path.basename(root.rstrip("/")) if root else ""
 
 
-async def warm_up_document(server: GhostwriterServer, document: OpenDocument, offset: int = 0) -> str | None:
+async def warm_up_document(planner: Planner, document: OpenDocument, offset: int = 0) -> str | None:
     """Prime the bundled engine's prefix cache with the stable part of the prompt at `offset`.
 
     Only for the bundled engine (a remote endpoint would bill it), and never beside a real
@@ -197,69 +214,68 @@ async def warm_up_document(server: GhostwriterServer, document: OpenDocument, of
     opened) the prompt is the top of the file: template, repository context and the file's first
     lines are what the first keystrokes share with it. Returns the stable prefix it sent.
     """
-    if not server.settings.completion.kvWarmup or server.router.kind != "vllm":
+    if not planner.services.settings.completion.kvWarmup or planner.services.router.kind != "vllm":
         return None
-    if not await _engine_idle(server):
+    if not await _engine_idle(planner):
         return None
-    plan = await plan_completion(server, document, offset, False, document.version)
+    plan = await plan_completion(planner, document, offset, False, document.version)
     if plan is None:
         return None
     stable = plan.prompt.text[:plan.prompt.stable_prefix_len] or plan.prompt.text
     warm = GenerationRequest(feature="warmup", model=plan.request.model, prompt=stable, max_tokens=1)
-    await _warm(server, warm)
+    await _warm(planner, warm)
     return stable
 
 
-def compose_prompt(server: GhostwriterServer, document: OpenDocument, offset: int, template: FimTemplate,
+def compose_prompt(planner: Planner, document: OpenDocument, offset: int, template: FimTemplate,
                    model: str, *, keep_context: bool) -> BuiltPrompt:
     """The FIM prompt at `offset`: its prefix window starts where the last one did, if it still fits.
 
     With `keep_context`, the cross-file context kept for this scope is used (and remembered);
     without, it is chosen afresh and nothing is remembered.
     """
-    inputs = gather_inputs(server, document, offset)
-    hints: dict[str, int] = server.extensions.get("prefix_window_hints", {})
-    inputs = replace(inputs, window_hint_line=hints.get(document.uri))
+    inputs = gather_inputs(planner, document, offset)
+    inputs = replace(inputs, window_hint_line=planner.window_hints.get(document.uri))
     if keep_context:
-        choices: dict[str, ContextChoice] = server.extensions.setdefault("context_choices", {})
+        choices = planner.context_choices
         fresh = ContextChoice(scope_header(inputs.text, inputs.scope_range), tuple(inputs.definitions),
                               tuple(inputs.similar))
         chosen = choices[document.uri] = keep_or_refresh(choices.get(document.uri), fresh)
         inputs = replace(inputs, definitions=chosen.definitions, similar=chosen.similar)
-    counter = counter_for(model, server.settings.completion.tokenizer or None)
-    return build_fim_prompt(inputs, template, counter, server.settings.completion.contextTokens)
+    counter = counter_for(model, planner.services.settings.completion.tokenizer or None)
+    return build_fim_prompt(inputs, template, counter, planner.services.settings.completion.contextTokens)
 
 
-def stable_prefix(server: GhostwriterServer, document: OpenDocument, offset: int) -> str:
+def stable_prefix(planner: Planner, document: OpenDocument, offset: int) -> str:
     """The part of the prompt at `offset` that precedes the cursor window, with the context chosen afresh."""
-    model = server.router.model_for("completion")
-    template = server.extensions.get("fim_templates", {}).get(model)
+    model = planner.services.router.model_for("completion")
+    template = planner.templates.get(model)
     if template is None:
         return ""
-    prompt = compose_prompt(server, document, min(offset, len(document.text)), template, model, keep_context=False)
+    prompt = compose_prompt(planner, document, min(offset, len(document.text)), template, model, keep_context=False)
     return prompt.text[:prompt.stable_prefix_len]
 
 
-async def _engine_idle(server: GhostwriterServer, patience_s: float = 3.0) -> bool:
+async def _engine_idle(planner: Planner, patience_s: float = 3.0) -> bool:
     """Wait (briefly) until the engine is ready and no model call is in flight."""
     deadline = time.monotonic() + patience_s
     while time.monotonic() < deadline:
-        if getattr(server.router.supervisor, "state", "") != "ready":
+        if getattr(planner.services.router.supervisor, "state", "") != "ready":
             return False
-        if not server.pipeline.in_flight:
+        if not planner.services.pipeline.in_flight:
             return True
         await asyncio.sleep(0.02)
     return False
 
 
-async def _warm(server: GhostwriterServer, request: GenerationRequest) -> None:
+async def _warm(planner: Planner, request: GenerationRequest) -> None:
     try:
-        await server.pipeline.generate(request, automatic=True, use_cache=False)
+        await planner.services.pipeline.generate(request, automatic=True, use_cache=False)
     except Exception as exc:  # a failed warm-up only costs the next request its cache hit
         log.debug("kv warm-up failed: %s", exc)
 
 
-async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *, automatic: bool) -> str | None:
+async def run_plan(planner: Planner, plan: CompletionPlan, job: Job, *, automatic: bool) -> str | None:
     context = PostprocessContext(document=plan.text, offset=plan.offset, language_id=plan.document.language_id,
                                  template=plan.template, multiline=plan.multiline, tree=plan.tree,
                                  indent_unit=plan.document.indent_unit(), prose=plan.prose, closer=plan.closer)
@@ -270,10 +286,10 @@ async def run_plan(server: GhostwriterServer, plan: CompletionPlan, job: Job, *,
     def on_text(text: str) -> None:
         job.raw_so_far = text
 
-    generation = await server.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
+    generation = await planner.services.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
                                                 should_stop=should_stop, timings=job.timings,
                                                 prompt_tokens=sum(tokens for _, tokens in plan.prompt.sections))
-    if server.settings.completion.postProcess:
+    if planner.services.settings.completion.postProcess:
         result = postprocess(generation.text, context)
     else:  # the ablation: the model's text as it came, template tokens aside
         result = strip_template_tokens(generation.text, plan.template) or None

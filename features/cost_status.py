@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import diskcache
+from pygls.lsp.server import LanguageServer
 
 from lsp_server import protocol
 from lsp_server.backends.engine_metrics import EngineCacheMeter
-from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
+from lsp_server.feature import Feature
+from lsp_server.services import Services
 from lsp_server.usage import Tally, UsageRecord
 
 log = logging.getLogger("ghostwriter.usage")
@@ -55,9 +57,11 @@ class DailyStore:
         self.cache.close()
 
 
-class CostStatus:
-    def __init__(self, server: GhostwriterServer) -> None:
-        self.server = server
+class CostStatus(Feature):
+    name = "cost_status"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.store: DailyStore | None = None
         self.last_sent: str = ""
         self.last_sent_at = 0.0
@@ -68,20 +72,20 @@ class CostStatus:
         self.meter: EngineCacheMeter | None = None  # created once a bundled engine is ready
         self.meter_read_at = float("-inf")
 
-    def start(self) -> None:
+    def initialized(self) -> None:
         try:
-            self.store = DailyStore(self.server.settings.cache_dir)
-            self.server.ledger.load_today(self.store.load(self.server.ledger.day))
+            self.store = DailyStore(self.services.settings.cache_dir)
+            self.services.ledger.load_today(self.store.load(self.services.ledger.day))
         except Exception as exc:  # usage still counts for the session without the disk
             log.warning("cannot open the usage store: %s", exc)
-        self.server.pipeline.listeners.append(self.on_record)
+        self.services.pipeline.listeners.append(self.on_record)
         if self.watcher is None:
-            self.watcher = self.server.run_task(self.watch(), "usage watcher")
+            self.watcher = self.services.run_task(self.watch(), "usage watcher")
 
     def on_record(self, record: UsageRecord) -> None:
-        self.server.extensions.pop("last_error", None)  # a call went through: the backend is fine again
+        self.services.backend_problem = ""  # a call went through: the backend is fine again
         if self.store is not None:
-            self.unsaved.setdefault(self.server.ledger.day, []).append(record)
+            self.unsaved.setdefault(self.services.ledger.day, []).append(record)
 
     async def save(self) -> None:
         """Write the records not yet on disk (also at shutdown, so a clean exit loses none)."""
@@ -95,10 +99,10 @@ class CostStatus:
                 log.warning("cannot save usage: %s", exc)
                 continue
             # Other processes add to the same day: today's figure is the store's, not just ours.
-            if day == self.server.ledger.day:
-                self.server.ledger.load_today(totals)
+            if day == self.services.ledger.day:
+                self.services.ledger.load_today(totals)
                 for pending in self.unsaved.get(day, []):  # recorded while this write was under way
-                    self.server.ledger.today.add(pending)
+                    self.services.ledger.today.add(pending)
 
     async def watch(self) -> None:
         while True:
@@ -110,7 +114,7 @@ class CostStatus:
 
     def ready_engine(self) -> Any:
         """The bundled engine's supervisor while it serves; None otherwise (remote backends have no counters)."""
-        router = self.server.router
+        router = self.services.router
         if router.kind != "vllm" or getattr(router.supervisor, "state", "") != "ready":
             return None
         return router.supervisor
@@ -136,10 +140,10 @@ class CostStatus:
         if not force and (encoded == self.last_sent or now - self.last_sent_at < PUSH_INTERVAL_S):
             return
         self.last_sent, self.last_sent_at = encoded, now
-        self.server.protocol.notify(protocol.USAGE_NOTIFICATION, summary)
+        self.services.client.notify(protocol.USAGE_NOTIFICATION, summary)
 
     def summary(self) -> dict[str, Any]:
-        ledger = self.server.ledger
+        ledger = self.services.ledger
         currency = ledger.prices.currency
         budget = ledger.budget()
         state, message = self.state(budget.exceeded, budget.message)
@@ -159,48 +163,45 @@ class CostStatus:
             "byFeature": {k: v.wire(currency) for k, v in sorted(ledger.by_feature.items())},
             "state": state,
             "message": message,
-            "backend": self.server.router.describe(),
-            "engineUrl": getattr(self.server.router.supervisor, "base_url", ""),
+            "backend": self.services.router.describe(),
+            "engineUrl": getattr(self.services.router.supervisor, "base_url", ""),
             "engine": self.engine_summary(),
         }
 
     def engine_summary(self) -> dict[str, Any] | None:
         """Prefix-cache figures of the bundled engine; None when there is none or it was never read."""
-        if self.meter is None or self.server.router.kind != "vllm":
+        if self.meter is None or self.services.router.kind != "vllm":
             return None
         return self.meter.wire()
 
     def state(self, paused: bool, budget_message: str) -> tuple[str, str]:
         if paused:
             return protocol.STATE_PAUSED, f"Automatic completions paused: {budget_message}"
-        error = self.server.extensions.get("last_error")
+        error = self.services.backend_problem
         if error:
             return protocol.STATE_ERROR, str(error)
-        supervisor = self.server.router.supervisor
+        supervisor = self.services.router.supervisor
         if supervisor is not None and getattr(supervisor, "state", "") in ("starting", "restarting"):
             return protocol.STATE_BUSY, "The bundled vLLM engine is starting"
-        if self.server.pipeline.in_flight:
+        if self.services.pipeline.in_flight:
             return protocol.STATE_BUSY, ""
         return protocol.STATE_READY, ""
 
+    async def shutdown(self) -> None:
+        await self.save()
+        await self.close()
 
-def register(server: GhostwriterServer) -> None:
-    status = CostStatus(server)
-    server.extensions["cost_status"] = status
-    server.extensions.setdefault("on_initialized", []).append(status.start)
-    server.extensions.setdefault("on_shutdown", []).append(status.save)
-    server.extensions.setdefault("on_shutdown", []).append(status.close)
+    def register(self, server: LanguageServer) -> None:
+        @server.command(protocol.CMD_SHOW_USAGE)
+        def show_usage(*args: Any) -> dict[str, Any]:
+            return self.summary()
 
-    @server.command(protocol.CMD_SHOW_USAGE)
-    def show_usage(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
-        return status.summary()
+        @server.command(protocol.CMD_RESET_USAGE)
+        def reset_usage(*args: Any) -> dict[str, Any]:
+            self.services.ledger.reset()
+            self.push_if_changed(force=True)
+            return self.summary()
 
-    @server.command(protocol.CMD_RESET_USAGE)
-    def reset_usage(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
-        ls.ledger.reset()
-        status.push_if_changed(force=True)
-        return status.summary()
-
-    @server.command(protocol.CMD_SHOW_LAST_PROMPT)
-    def show_last_prompt(ls: GhostwriterServer, *args: Any) -> str:
-        return ls.pipeline.last_prompt
+        @server.command(protocol.CMD_SHOW_LAST_PROMPT)
+        def show_last_prompt(*args: Any) -> str:
+            return self.services.pipeline.last_prompt

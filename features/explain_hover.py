@@ -18,19 +18,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 from context import extract
 from features.chat_prompts import explain_messages, thinking_options
 from features.edit_parsing import strip_think
 from lsp_server import protocol
 from lsp_server.backends import GenerationRequest
+from lsp_server.documents import Snapshot
 from lsp_server.errors import BackendError
-from lsp_server.server import GhostwriterServer  # runtime: pygls reads command annotations
+from lsp_server.feature import Feature
+from lsp_server.services import Services
 
 if TYPE_CHECKING:
     import tree_sitter
 
-    from features.documents import OpenDocument
+    from lsp_server.documents import OpenDocument
 
 log = logging.getLogger("ghostwriter.hover")
 DEBOUNCE_S = 0.15
@@ -103,60 +106,63 @@ def _cut(text: str) -> str:
     return text if len(lines) <= MAX_CODE_LINES else "\n".join([*lines[:MAX_CODE_LINES], "..."])
 
 
-class ExplainHover:
-    def __init__(self, server: GhostwriterServer) -> None:
-        self.server = server
+class ExplainHover(Feature):
+    name = "explain_hover"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.memory: OrderedDict[str, str] = OrderedDict()
         self.armed: dict[str, Armed] = {}
 
     @property
     def markdown(self) -> bool:
-        hover = self.server.client_capabilities.text_document
+        hover = self.services.client.capabilities.text_document
         formats = hover.hover.content_format if hover and hover.hover else None
         return formats is None or types.MarkupKind.Markdown in formats
 
     async def hover(self, params: types.HoverParams, wanted_version: int | None) -> types.Hover | None:
-        mode = self.server.settings.hover.mode
-        document = self.server.documents.get(params.text_document.uri)
+        mode = self.services.settings.hover.mode
+        document = self.services.documents.get(params.text_document.uri)
         if mode == "off" or document is None:
             return None
         if wanted_version is not None and wanted_version != document.version:
             return None
-        offset = self._offset(document, params.position)
+        snapshot = Snapshot.of(document, self.services.client.encoding)
+        offset = snapshot.offset_at(params.position)
         if mode == "onDemand":
-            return self._armed_hover(document, offset)
-        target = find_target(document, offset, self.server.documents.index)
+            return self._armed_hover(snapshot, offset)
+        target = find_target(document, offset, self.services.documents.index)
         if target is None:
             return None
-        version = document.version
         text = self.memory.get(self._key(target))
         if text is None:
             await asyncio.sleep(DEBOUNCE_S)  # a $/cancelRequest lands here: nothing was sent
-            if self.server.documents.get(document.uri) is not document or document.version != version:
+            if not snapshot.is_current(self.services.documents):
                 return None
             text = await self._explain(target, automatic=True)
-        return self._hover(document, target.start, target.end, text) if text else None
+        return self._hover(snapshot, target.start, target.end, text) if text else None
 
     async def explain_command(self, uri: str, position: types.Position) -> str | None:
-        document = self.server.documents.get(uri)
+        document = self.services.documents.get(uri)
         if document is None:
             return None
-        target = find_target(document, self._offset(document, position), self.server.documents.index)
+        snapshot = Snapshot.of(document, self.services.client.encoding)
+        target = find_target(document, snapshot.offset_at(position), self.services.documents.index)
         if target is None:
             return None
         text = await self._explain(target, automatic=False)
         if text:
-            self.armed[uri] = Armed(uri, document.version, target.start, target.end, text,
+            self.armed[uri] = Armed(uri, snapshot.version, target.start, target.end, text,
                                     time.monotonic() + ARMED_FOR_S)
         return text
 
-    def _armed_hover(self, document: OpenDocument, offset: int) -> types.Hover | None:
-        armed = self.armed.get(document.uri)
-        if armed is None or armed.version != document.version or time.monotonic() > armed.expires:
+    def _armed_hover(self, snapshot: Snapshot, offset: int) -> types.Hover | None:
+        armed = self.armed.get(snapshot.uri)
+        if armed is None or armed.version != snapshot.version or time.monotonic() > armed.expires:
             return None
         if not armed.start <= offset <= armed.end:
             return None
-        return self._hover(document, armed.start, armed.end, armed.markdown)
+        return self._hover(snapshot, armed.start, armed.end, armed.markdown)
 
     async def _explain(self, target: Target, *, automatic: bool) -> str | None:
         key = self._key(target)
@@ -164,11 +170,11 @@ class ExplainHover:
             self.memory.move_to_end(key)
             return self.memory[key]
         try:
-            text = strip_think((await self.server.pipeline.generate(self._request(target, not automatic),
+            text = strip_think((await self.services.pipeline.generate(self._request(target, not automatic),
                                                                     automatic=automatic)).text)
         except BackendError as error:
             if automatic:
-                self.server.notify_error_once(error)
+                self.services.notify_error_once(error)
                 return None
             raise
         if text:
@@ -178,8 +184,8 @@ class ExplainHover:
         return text or None
 
     def _request(self, target: Target, explicit: bool) -> GenerationRequest:
-        settings = self.server.settings
-        model = self.server.router.model_for("hover")
+        settings = self.services.settings
+        model = self.services.router.model_for("hover")
         thinking = thinking_options(settings.thinking.budget, settings.backend.baseUrl, model)
         messages = explain_messages(target.language, target.code, focus=target.focus,
                                     definitions=target.definitions, markdown=self.markdown, suffix=thinking.suffix)
@@ -188,37 +194,24 @@ class ExplainHover:
                                  extra_body=thinking.extra_body, retry=explicit)
 
     def _key(self, target: Target) -> str:
-        return target.key(self.server.router.model_for("hover"), self.markdown)
+        return target.key(self.services.router.model_for("hover"), self.markdown)
 
-    def _offset(self, document: OpenDocument, position: types.Position) -> int:
-        encoding = str(self.server.workspace.position_encoding or "utf-16")
-        return document.syntax.line_index.offset_at(position.line, position.character, encoding)
-
-    def _hover(self, document: OpenDocument, start: int, end: int, text: str) -> types.Hover:
-        encoding = str(self.server.workspace.position_encoding or "utf-16")
-        index = document.syntax.line_index
+    def _hover(self, snapshot: Snapshot, start: int, end: int, text: str) -> types.Hover:
         kind = types.MarkupKind.Markdown if self.markdown else types.MarkupKind.PlainText
-        span = types.Range(start=types.Position(*index.position_at(start, encoding)),
-                           end=types.Position(*index.position_at(end, encoding)))
+        span = types.Range(start=snapshot.position_at(start), end=snapshot.position_at(end))
         return types.Hover(contents=types.MarkupContent(kind=kind, value=text), range=span)
 
+    def register(self, server: LanguageServer) -> None:
+        @server.feature(types.TEXT_DOCUMENT_HOVER, types.HoverOptions())
+        async def hover(params: types.HoverParams) -> types.Hover | None:
+            return await self.hover(params, self.services.requests.wanted_version())
 
-def register(server: GhostwriterServer) -> None:
-    explainer = ExplainHover(server)
-    server.extensions["explain_hover"] = explainer
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER, types.HoverOptions())
-    async def hover(ls: GhostwriterServer, params: types.HoverParams) -> types.Hover | None:
-        wanted = ls.protocol.take_version(ls.protocol.msg_id)  # type: ignore[attr-defined]
-        return await explainer.hover(params, wanted)
-
-    @server.command(protocol.CMD_EXPLAIN)
-    async def explain(ls: GhostwriterServer, *args: Any) -> str | None:
-        uri, where = (args[0] if len(args) == 1 and isinstance(args[0], list) else list(args))[:2]
-        position = types.Position(line=int(where["line"]), character=int(where["character"]))
-        try:
-            return await explainer.explain_command(str(uri), position)
-        except BackendError as error:
-            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
-                                                           message=f"Ghostwriter: {error.user_message}"))
-            return None
+        @server.command(protocol.CMD_EXPLAIN)
+        async def explain(*args: Any) -> str | None:
+            uri, where = (args[0] if len(args) == 1 and isinstance(args[0], list) else list(args))[:2]
+            position = types.Position(line=int(where["line"]), character=int(where["character"]))
+            try:
+                return await self.explain_command(str(uri), position)
+            except BackendError as error:
+                self.services.client.show(types.MessageType.Error, f"Ghostwriter: {error.user_message}")
+                return None

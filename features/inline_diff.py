@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 from features.edit_parsing import danger_note
 from lsp_server import protocol
 from lsp_server.edits import minimal_text_edits, versioned_edit
-from lsp_server.server import GhostwriterServer  # runtime: pygls reads command annotations
+from lsp_server.services import Services
 
 if TYPE_CHECKING:
-    from features.documents import OpenDocument
+    from lsp_server.documents import OpenDocument
 
 START = "<<<<<<< ghostwriter {id}: proposed change ({note})"
 END = ">>>>>>> ghostwriter {id}"
@@ -74,14 +75,14 @@ def _eol(text: str) -> str:
 
 
 class InlineDiffs:
-    def __init__(self, server: GhostwriterServer) -> None:
-        self.server = server
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.sessions: dict[str, Session] = {}
         self._ids = itertools.count(1)
 
     @property
     def encoding(self) -> str:
-        return str(self.server.workspace.position_encoding or "utf-16")
+        return self.services.client.encoding
 
     def propose(self, document: OpenDocument, version: int, start: int, end: int, replacement: str,
                 note: str = "") -> types.WorkspaceEdit:
@@ -113,7 +114,7 @@ class InlineDiffs:
     def decide(self, uri: str, session_id: str, accept: bool) -> types.WorkspaceEdit | str:
         """The versioned edit that accepts or rejects a block, or why there is none."""
         session = self.sessions.get(session_id)
-        document = self.server.documents.get(uri)
+        document = self.services.documents.get(uri)
         if session is None or document is None or session.uri != uri:
             return "This proposal is no longer pending."
         where = self.locate(document.text, session)
@@ -126,7 +127,7 @@ class InlineDiffs:
         return versioned_edit(uri, document.version, minimal_text_edits(document.text, new_text, self.encoding))
 
     def code_lenses(self, uri: str) -> list[types.CodeLens]:
-        document = self.server.documents.get(uri)
+        document = self.services.documents.get(uri)
         if document is None:
             return []
         lenses = []
@@ -142,25 +143,24 @@ class InlineDiffs:
         return lenses
 
 
-def preview_edit(server: GhostwriterServer, document: OpenDocument, version: int, span: tuple[int, int],
+def preview_edit(diffs: InlineDiffs, document: OpenDocument, version: int, span: tuple[int, int],
                  replacement: str, dangers: list[str]) -> types.WorkspaceEdit:
     """The edit for a proposal, previewed the best way the client allows (`codeActions.preview`).
 
     A change annotation with needsConfirmation makes the editor show its own diff first; clients
     without one get the inline diff, unless the user asked for plain edits ("changeAnnotation").
     """
-    mode = server.settings.codeActions.preview
-    workspace = server.client_capabilities.workspace
+    services = diffs.services
+    mode = services.settings.codeActions.preview
+    workspace = services.client.capabilities.workspace
     edit_caps = workspace.workspace_edit if workspace else None
     annotations = bool(edit_caps and edit_caps.change_annotation_support)
     note = danger_note(dangers)
     start, end = span
     if mode == "inlineDiff" or (mode == "auto" and not annotations):
-        diffs: InlineDiffs = server.extensions["inline_diff"]
         return diffs.propose(document, version, start, end, replacement, note)
     text = document.text
-    encoding = str(server.workspace.position_encoding or "utf-16")
-    edits = minimal_text_edits(text, text[:start] + replacement + text[end:], encoding)
+    edits = minimal_text_edits(text, text[:start] + replacement + text[end:], services.client.encoding)
     if not annotations:
         return versioned_edit(document.uri, version, edits)
     annotation = types.ChangeAnnotation(label=f"Ghostwriter proposal {note}".strip(), needs_confirmation=True,
@@ -168,30 +168,27 @@ def preview_edit(server: GhostwriterServer, document: OpenDocument, version: int
     return versioned_edit(document.uri, version, edits, ANNOTATION_ID, annotation)
 
 
-async def _apply(ls: GhostwriterServer, diffs: InlineDiffs, args: tuple[Any, ...], accept: bool) -> dict[str, Any]:
+async def _apply(diffs: InlineDiffs, args: tuple[Any, ...], accept: bool) -> dict[str, Any]:
     uri, session_id = (args[0] if len(args) == 1 and isinstance(args[0], list) else list(args))[:2]
     outcome = diffs.decide(str(uri), str(session_id), accept)
+    client = diffs.services.client
     if isinstance(outcome, str):
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                       message=f"Ghostwriter: {outcome}"))
+        client.show(types.MessageType.Warning, f"Ghostwriter: {outcome}")
         return {"applied": False, "reason": outcome}
     label = "Ghostwriter: accept proposal" if accept else "Ghostwriter: reject proposal"
-    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=outcome, label=label))
+    result = await client.apply_edit(outcome, label)
     return {"applied": bool(result.applied), "reason": result.failure_reason or ""}
 
 
-def register(server: GhostwriterServer) -> None:
-    diffs = InlineDiffs(server)
-    server.extensions["inline_diff"] = diffs
-
+def register(server: LanguageServer, diffs: InlineDiffs) -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def code_lens(ls: GhostwriterServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
         return diffs.code_lenses(params.text_document.uri)
 
     @server.command(protocol.CMD_ACCEPT_DIFF)
-    async def accept_diff(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
-        return await _apply(ls, diffs, args, True)
+    async def accept_diff(*args: Any) -> dict[str, Any]:
+        return await _apply(diffs, args, True)
 
     @server.command(protocol.CMD_REJECT_DIFF)
-    async def reject_diff(ls: GhostwriterServer, *args: Any) -> dict[str, Any]:
-        return await _apply(ls, diffs, args, False)
+    async def reject_diff(*args: Any) -> dict[str, Any]:
+        return await _apply(diffs, args, False)

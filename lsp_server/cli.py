@@ -34,7 +34,7 @@ def run_server(args: argparse.Namespace) -> None:
     import os
 
     from lsp_server.log import setup_logging
-    from lsp_server.server import create_server
+    from lsp_server.wiring import create_server
 
     setup_logging(args.log_level or os.environ.get("GHOSTWRITER_LOG_LEVEL", "info"),
                   args.log_file or os.environ.get("GHOSTWRITER_LOG_FILE", ""))

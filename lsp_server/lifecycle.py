@@ -1,4 +1,4 @@
-"""initialize / initialized / workspace/didChangeConfiguration / shutdown.
+"""initialize / initialized / didChangeConfiguration / shutdown, and document sync, as calls on the features.
 
 Settings layers: defaults < user config file < environment < initializationOptions <
 workspace/configuration. The pulled configuration is re-read on every didChangeConfiguration
@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from lsp_server.server import GhostwriterServer
+from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
 from lsp_server.settings import SECTION, env_settings, read_config_file, resolve
 
 log = logging.getLogger("ghostwriter.lifecycle")
@@ -26,11 +26,13 @@ class SettingsSources:
     async def resolve_into(self, server: GhostwriterServer) -> None:
         file_layer, file_errors = read_config_file()
         settings, errors = resolve(file_layer, env_settings(), self.initialization, self.pulled)
-        await server.apply_settings(settings, file_errors + errors)
+        await server.services.apply(settings, file_errors + errors)
+        server.each(lambda feature: feature.settings_changed())
 
 
 def register(server: GhostwriterServer) -> None:
     sources = SettingsSources()
+    _register_sync(server)
 
     @server.feature(types.INITIALIZE)
     async def on_initialize(ls: GhostwriterServer, params: types.InitializeParams) -> None:
@@ -39,16 +41,15 @@ def register(server: GhostwriterServer) -> None:
         ls.client_supports_configuration = bool(workspace and workspace.configuration)
         await sources.resolve_into(ls)
         # Features that depend on the client register now; pygls computes capabilities after this.
-        for hook in ls.extensions.get("on_initialize", []):
-            hook(params)
+        ls.each(lambda feature: feature.initialize(params))
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: GhostwriterServer, params: types.InitializedParams) -> None:
         if ls.client_supports_configuration:
-            ls.run_task(pull_configuration(ls, sources), "pull configuration")
-        start_hooks = ls.extensions.get("on_initialized", [])
-        for hook in start_hooks:
-            hook()
+            ls.services.run_task(pull_configuration(ls, sources), "pull configuration")
+        # Scan the workspace folders in the background (time- and size-capped) for definitions.
+        ls.services.documents.index_workspace(ls.services.client.workspace_roots())
+        ls.each(lambda feature: feature.initialized())
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_did_change_configuration(ls: GhostwriterServer,
@@ -63,24 +64,41 @@ def register(server: GhostwriterServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: GhostwriterServer, params: None) -> None:
-        ls.run_after_response()  # usage of the last calls, before the hooks save it
-        for hook in ls.extensions.get("on_shutdown", []):
+        ls.services.after_response.run()  # usage of the last calls, before the features save it
+        for feature in ls.features:
             try:
-                await hook()
-            except Exception as exc:  # shutdown must finish whatever one hook does
-                log.warning("shutdown hook failed: %s", exc)
-        await ls.router.aclose()
-        ls.cache.close()
+                await feature.shutdown()
+            except Exception as exc:  # shutdown must finish whatever one feature does
+                log.warning("shutdown of %s failed: %s", feature.name, exc)
+        await ls.services.close()
+
+
+def _register_sync(server: GhostwriterServer) -> None:
+    documents = server.services.documents
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: GhostwriterServer, params: types.DidOpenTextDocumentParams) -> None:
+        document = documents.open(params.text_document)
+        ls.each(lambda feature: feature.document_opened(document))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: GhostwriterServer, params: types.DidChangeTextDocumentParams) -> None:
+        document = documents.change(params, ls.services.client.encoding)
+        if document is not None:
+            ls.each(lambda feature: feature.document_changed(document))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: GhostwriterServer, params: types.DidCloseTextDocumentParams) -> None:
+        documents.close(params.text_document.uri)
+        ls.each(lambda feature: feature.document_closed(params.text_document.uri))
 
 
 async def pull_configuration(ls: GhostwriterServer, sources: SettingsSources) -> None:
     try:
-        result = await ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)]))
+        pulled = await ls.services.client.configuration(SECTION)
     except Exception as exc:  # a client that fails the request keeps the settings it sent before
         log.warning("workspace/configuration failed: %s", exc)
         return
-    pulled = result[0] if result else None
     if pulled is None or pulled == {}:
         # An empty answer means "nothing configured there", not "reset to defaults".
         if sources.pulled is None:

@@ -1,103 +1,129 @@
-"""Build the services that settings shape: backends (remote, bundled) and token estimation."""
+"""The services features share: settings, documents, pipeline, ledger, client, background tasks.
+
+The backend route, cache and pipeline are rebuilt from settings whenever the settings change,
+so a feature reads `services.pipeline` (or `.router`, `.settings`) at call time and never keeps it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import sys
-import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from lsprotocol import types
 
-from lsp_server.backends.router import BackendRouter, effective_kind
+from cache import PromptCache
+from lsp_server.backend_setup import build_router, estimate_tokens_for
+from lsp_server.backends.router import BackendRouter
+from lsp_server.client import Client
+from lsp_server.deferred import AfterResponse
+from lsp_server.documents import DocumentStore
+from lsp_server.errors import BackendError, BackendStarting
+from lsp_server.generation import Pipeline
+from lsp_server.jsonrpc import RequestNotes
+from lsp_server.pricing import PriceTable
 from lsp_server.settings import Settings
-
-if TYPE_CHECKING:
-    from lsp_server.server import GhostwriterServer
+from lsp_server.usage import UsageLedger
 
 log = logging.getLogger("ghostwriter.services")
 
 
-def build_router(server: GhostwriterServer, settings: Settings) -> BackendRouter:
-    from lsp_server.backends.openai_compat import OpenAICompatBackend
+class Services:
+    def __init__(self, client: Client, requests: RequestNotes, after_response: AfterResponse) -> None:
+        self.client = client
+        self.requests = requests
+        self.after_response = after_response
+        self.settings = Settings()
+        self.settings_errors: list[str] = []
+        self.documents = DocumentStore()
+        self.ledger = UsageLedger(PriceTable())
+        self.router = BackendRouter(self.settings, kind="none", remote=None)
+        self.cache = PromptCache(self.settings.cache_dir, size_mb=1, ttl_hours=1, enabled=False)
+        self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=0,
+                                 estimate_tokens=estimate_tokens_for(self.settings), defer=after_response.add)
+        self.backend_problem = ""
+        """The last backend failure the user was told about; cleared when a call goes through."""
+        self.on_engine_state: Callable[[str], None] = lambda state: None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._shown: set[str] = set()
 
-    kind = effective_kind(settings)
-    remote = None
-    if settings.backend.baseUrl:
-        key_env = settings.backend.apiKeyEnv
-        remote = OpenAICompatBackend(
-            "openai", settings.backend.baseUrl, settings.api_key(), settings.backend.timeoutMs / 1000,
-            api_key_source=f"${key_env}" if key_env else "the settings",
-        )
-    router = BackendRouter(settings, kind=kind, remote=remote)
-    if kind == "vllm":
-        _attach_bundled_engine(server, router, settings)
-    return router
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+        """Run background work, keep a reference (asyncio holds tasks weakly) and log its failure."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._finish_task(t, name))
+        return task
 
-
-def _attach_bundled_engine(server: GhostwriterServer, router: BackendRouter, settings: Settings) -> None:
-    from lsp_server.backends.openai_compat import OpenAICompatBackend
-    from lsp_server.backends.vllm_supervisor import VllmSupervisor, check_environment, parallel_args
-
-    vllm = settings.backend.vllm
-    python = vllm.python or sys.executable
-    problem = check_environment(python)
-    args = [*parallel_args(vllm.tensorParallel, vllm.dataParallel, vllm.expertParallel), *vllm.args]
-    progress = EngineProgress(server)
-    supervisor = VllmSupervisor(router.vllm_model, args, python=python, on_progress=progress.report,
-                                on_state=progress.state_changed, health_timeout_s=vllm.startupTimeoutS)
-    router.supervisor = supervisor
-    router.local = OpenAICompatBackend("vllm", supervisor.base_url, None, settings.backend.timeoutMs / 1000)
-    if problem:
-        router.engine_problem = problem
-        log.warning("bundled engine unavailable: %s", problem)
-        return
-    server.run_task(supervisor.start(), "start bundled vLLM")
-
-
-class EngineProgress:
-    """Report the engine's startup through $/progress (when the client supports it) and the log."""
-
-    def __init__(self, server: GhostwriterServer) -> None:
-        self.server = server
-        self.token: str | None = None
-
-    def report(self, message: str, percent: int | None) -> None:
-        log.info("bundled engine: %s", message)
-        if not self._client_supports_progress():
+    def _finish_task(self, task: asyncio.Task[Any], name: str) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
             return
-        if self.token is None:
-            self.token = f"ghostwriter-engine-{uuid.uuid4().hex[:8]}"
-            self.server.work_done_progress.create(self.token)
-            self.server.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
-                title="Ghostwriter: starting vLLM", message=message, percentage=percent, cancellable=False))
-        else:
-            self.server.work_done_progress.report(self.token, types.WorkDoneProgressReport(
-                message=message, percentage=percent))
+        error = task.exception()
+        if error is not None:
+            log.error("background task %s failed: %s", name or task.get_name(), error, exc_info=error)
 
-    def state_changed(self, state: str) -> None:
-        log.info("bundled engine state: %s", state)
-        if state in ("ready", "failed", "stopped") and self.token is not None:
-            self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=state))
-            self.token = None
-        on_state = self.server.extensions.get("engine_state_listener")
-        if callable(on_state):
-            on_state(state)
+    async def apply(self, settings: Settings, errors: list[str]) -> None:
+        """Swap in new settings and rebuild the services they shape."""
+        from context.fim import PROMPT_VERSION
 
-    def _client_supports_progress(self) -> bool:
-        try:
-            window = self.server.client_capabilities.window
-        except Exception:
-            return False
-        return bool(window and window.work_done_progress)
+        previous = self.settings
+        self.settings = settings
+        self.settings_errors = errors
+        self.report_settings_errors(errors)
+        self.ledger.prices = PriceTable.from_settings(settings.pricing)
+        self.ledger.budget_unit = settings.budget.unit
+        self.ledger.daily_limit = settings.budget.dailyLimit
+        self.ledger.session_limit = settings.budget.sessionLimit
+        if (previous.cache != settings.cache or not self.cache.enabled) and settings.cache.enabled:
+            self.cache.close()
+            self.cache = PromptCache(settings.cache_dir, size_mb=settings.cache.sizeMb,
+                                     ttl_hours=settings.cache.ttlHours)
+        if previous.backend != settings.backend or self.router.kind == "none":
+            old = self.router
+            self.router = build_router(settings, self.client, self.run_task, self.on_engine_state)
+            self.run_task(old.aclose(), "close old backend")
+        self.router.settings = settings
+        listeners = self.pipeline.listeners
+        self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=PROMPT_VERSION,
+                                 estimate_tokens=estimate_tokens_for(settings),
+                                 redact_secrets=settings.privacy.redactSecrets, defer=self.after_response.add)
+        self.pipeline.listeners = listeners
+        self.pipeline.confirm_over_budget = self.confirm_over_budget
 
+    async def confirm_over_budget(self, reason: str) -> bool:
+        """Ask before an explicit request spends past a budget; no answer (or no support) means no."""
+        choice = await self.client.ask(types.MessageType.Warning, f"Ghostwriter: {reason}. Spend anyway?",
+                                       ["Spend anyway", "Cancel"], timeout_s=120)
+        return choice == "Spend anyway"
 
-def estimate_tokens_for(settings: Settings) -> Callable[[str, str], int]:
-    """Token estimate for budgets: the real tokenizer where one is found, else the calibrated estimate."""
-    from context.tokens import counter_for  # cached per (model, path): no cache of our own needed
+    def report_settings_errors(self, errors: list[str]) -> None:
+        """One message per distinct problem: a bad key is reported once, not on every reload."""
+        fresh = [e for e in errors if e not in self._shown]
+        for error in errors:
+            log.warning("settings: %s", error)
+        if fresh:
+            self._shown.update(fresh)
+            self.client.show(types.MessageType.Warning,
+                             "Ghostwriter settings problem (defaults kept):\n" + "\n".join(fresh))
 
-    def estimate(model: str, text: str) -> int:
-        return int(counter_for(model, settings.completion.tokenizer or None).count(text))
+    def notify_error_once(self, error: BackendError) -> None:
+        """Backend errors outside a user's explicit request go to the log, and to the user once."""
+        if isinstance(error, BackendStarting):
+            log.info("backend: %s", error.user_message)  # shown as "busy" in the status, not as an error
+            return
+        log.warning("backend: %s", error.user_message, extra={"fields": {"kind": error.kind}})
+        self.backend_problem = error.user_message
+        key = f"{error.kind}:{error.user_message}"
+        if key not in self._shown:
+            self._shown.add(key)
+            self.client.show(types.MessageType.Error, f"Ghostwriter: {error.user_message}")
 
-    return estimate
+    def show_once(self, key: str, kind: types.MessageType, text: str) -> None:
+        if key not in self._shown:
+            self._shown.add(key)
+            self.client.log(kind, text)
+
+    async def close(self) -> None:
+        await self.router.aclose()
+        self.cache.close()

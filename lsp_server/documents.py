@@ -1,24 +1,26 @@
-"""textDocument/didOpen, didChange, didClose: keep a syntax tree per open document.
+"""The open documents: text, syntax tree and the workspace index they feed.
 
-pygls keeps the text; we keep a `SyntaxTree` beside it, edited incrementally with each change
-(tree.edit + reparse on demand) instead of a full parse per keystroke. Documents are also fed
-to the workspace index, which serves cross-file definitions and similar snippets.
+Each document's `SyntaxTree` is edited incrementally with each change (tree.edit + reparse on
+demand) instead of parsed afresh per keystroke; pygls' own copy of the text is not kept (see
+jsonrpc.py). Documents also feed the workspace index, which serves cross-file definitions and
+similar snippets. Handlers read a `Snapshot`, which later edits cannot change.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lsprotocol import types
 
 from context import extract
 from context.local_view import LocalView, follow_edit, head_view, local_view
+from context.positions import LineIndex
 from context.postprocess import detect_indent_unit
 from context.syntax import SyntaxTree
 from context.workspace_index import WorkspaceIndex, uri_to_key
-from lsp_server.server import GhostwriterServer  # runtime: pygls resolves handler annotations
 
 log = logging.getLogger("ghostwriter.documents")
 
@@ -98,11 +100,15 @@ class DocumentStore:
         document.version = params.text_document.version
         document.edited_at = time.monotonic()
         document.reparse_window()
+        self.index.update_document(document.uri, document.syntax)  # cheap: the index works lazily
         return document
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
         self.index.close_document(uri)
+
+    def __iter__(self) -> Iterator[OpenDocument]:
+        return iter(list(self.documents.values()))
 
     def index_workspace(self, roots: list[str]) -> None:
         """Scan the workspace folders in the background (time- and size-capped) for definitions."""
@@ -111,36 +117,40 @@ class DocumentStore:
             self.index.start_scan(time_budget_s=10.0)
 
 
-def register(server: GhostwriterServer) -> None:
-    store = DocumentStore()
-    server.documents = store
+@dataclass(frozen=True)
+class Snapshot:
+    """A document as one request found it. The document keeps changing; this does not.
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: GhostwriterServer, params: types.DidOpenTextDocumentParams) -> None:
-        document = store.open(params.text_document)
-        for hook in ls.extensions.get("on_open", []):
-            hook(document)
+    Handlers read positions, text and version from here, so an edit that lands while a request
+    awaits the model cannot shift what the request computes, and `is_current` says whether the
+    answer still fits the buffer.
+    """
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: GhostwriterServer, params: types.DidChangeTextDocumentParams) -> None:
-        encoding = ls.workspace.position_encoding or "utf-16"
-        document = store.change(params, str(encoding))
-        if document is not None:
-            store.index.update_document(document.uri, document.syntax)  # cheap: the index works lazily
-            for hook in ls.extensions.get("on_change", []):
-                hook(document)
+    document: OpenDocument
+    version: int
+    text: str
+    encoding: str
+    line_index: LineIndex
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: GhostwriterServer, params: types.DidCloseTextDocumentParams) -> None:
-        store.close(params.text_document.uri)
-        for hook in ls.extensions.get("on_close", []):
-            hook(params.text_document.uri)
+    @classmethod
+    def of(cls, document: OpenDocument, encoding: str) -> Snapshot:
+        return cls(document, document.version, document.text, encoding, document.syntax.line_index)
 
-    def index_workspace() -> None:
-        folders = server.workspace.folders
-        roots = [folder.uri for folder in folders.values()] if folders else []
-        if not roots and server.workspace.root_uri:
-            roots = [server.workspace.root_uri]
-        store.index_workspace(roots)
+    @property
+    def uri(self) -> str:
+        return self.document.uri
 
-    server.extensions.setdefault("on_initialized", []).append(index_workspace)
+    @property
+    def language_id(self) -> str:
+        return self.document.language_id
+
+    def offset_at(self, position: types.Position) -> int:
+        return self.line_index.offset_at(position.line, position.character, self.encoding)
+
+    def position_at(self, offset: int) -> types.Position:
+        line, character = self.line_index.position_at(offset, self.encoding)
+        return types.Position(line=line, character=character)
+
+    def is_current(self, store: DocumentStore) -> bool:
+        """The same document is still open, unchanged since this snapshot was taken."""
+        return store.get(self.uri) is self.document and self.document.version == self.version

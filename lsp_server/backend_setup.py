@@ -1,0 +1,97 @@
+"""Build what the backend settings shape: the router (remote endpoint, bundled engine) and token estimation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from lsprotocol import types
+
+from lsp_server.backends.router import BackendRouter, effective_kind
+from lsp_server.client import Client
+from lsp_server.settings import Settings
+
+RunTask = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+log = logging.getLogger("ghostwriter.services")
+
+
+def build_router(settings: Settings, client: Client, run_task: RunTask,
+                 on_engine_state: Callable[[str], None]) -> BackendRouter:
+    from lsp_server.backends.openai_compat import OpenAICompatBackend
+
+    kind = effective_kind(settings)
+    remote = None
+    if settings.backend.baseUrl:
+        key_env = settings.backend.apiKeyEnv
+        remote = OpenAICompatBackend(
+            "openai", settings.backend.baseUrl, settings.api_key(), settings.backend.timeoutMs / 1000,
+            api_key_source=f"${key_env}" if key_env else "the settings",
+        )
+    router = BackendRouter(settings, kind=kind, remote=remote)
+    if kind == "vllm":
+        _attach_bundled_engine(router, settings, EngineProgress(client, on_engine_state), run_task)
+    return router
+
+
+def _attach_bundled_engine(router: BackendRouter, settings: Settings, progress: EngineProgress,
+                           run_task: RunTask) -> None:
+    from lsp_server.backends.openai_compat import OpenAICompatBackend
+    from lsp_server.backends.vllm_supervisor import VllmSupervisor, check_environment, parallel_args
+
+    vllm = settings.backend.vllm
+    python = vllm.python or sys.executable
+    problem = check_environment(python)
+    args = [*parallel_args(vllm.tensorParallel, vllm.dataParallel, vllm.expertParallel), *vllm.args]
+    supervisor = VllmSupervisor(router.vllm_model, args, python=python, on_progress=progress.report,
+                                on_state=progress.state_changed, health_timeout_s=vllm.startupTimeoutS)
+    router.supervisor = supervisor
+    router.local = OpenAICompatBackend("vllm", supervisor.base_url, None, settings.backend.timeoutMs / 1000)
+    if problem:
+        router.engine_problem = problem
+        log.warning("bundled engine unavailable: %s", problem)
+        return
+    run_task(supervisor.start(), "start bundled vLLM")
+
+
+class EngineProgress:
+    """Report the engine's startup through $/progress (when the client supports it) and the log."""
+
+    def __init__(self, client: Client, on_state: Callable[[str], None]) -> None:
+        self.client = client
+        self.on_state = on_state
+        self.token: str | None = None
+
+    def report(self, message: str, percent: int | None) -> None:
+        log.info("bundled engine: %s", message)
+        if not self.client.shows_progress:
+            return
+        if self.token is None:
+            self.token = f"ghostwriter-engine-{uuid.uuid4().hex[:8]}"
+            self.client.progress.create(self.token)
+            self.client.progress.begin(self.token, types.WorkDoneProgressBegin(
+                title="Ghostwriter: starting vLLM", message=message, percentage=percent, cancellable=False))
+        else:
+            self.client.progress.report(self.token, types.WorkDoneProgressReport(
+                message=message, percentage=percent))
+
+    def state_changed(self, state: str) -> None:
+        log.info("bundled engine state: %s", state)
+        if state in ("ready", "failed", "stopped") and self.token is not None:
+            self.client.progress.end(self.token, types.WorkDoneProgressEnd(message=state))
+            self.token = None
+        self.on_state(state)
+
+
+def estimate_tokens_for(settings: Settings) -> Callable[[str, str], int]:
+    """Token estimate for budgets: the real tokenizer where one is found, else the calibrated estimate."""
+    from context.tokens import counter_for  # cached per (model, path): no cache of our own needed
+
+    def estimate(model: str, text: str) -> int:
+        return int(counter_for(model, settings.completion.tokenizer or None).count(text))
+
+    return estimate
