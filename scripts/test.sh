@@ -12,4 +12,7 @@ fi
 bash tests/editors/install_nvim.sh >/dev/null 2>&1 || echo "note: Neovim could not be installed; its suite will skip"
 .venv/bin/ruff check .
 .venv/bin/mypy
+# Layering (context/ and cache/ import nothing above them; features never import the server) and no import circle.
+.venv/bin/lint-imports --no-cache
+.venv/bin/python scripts/check_imports.py
 .venv/bin/python -m pytest "$@"
