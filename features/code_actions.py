@@ -127,14 +127,14 @@ class ActionRunner:
 
     def _thinking(self) -> Any:
         settings = self.services.settings
-        return thinking_options(settings.thinking.budget, settings.backend.baseUrl,
+        return thinking_options(settings.thinking.budget, settings.backend.base_url,
                                 self.services.router.model_for("codeAction"))
 
     async def _generate(self, action: str, messages: tuple[Message, ...]) -> str:
         thinking = self._thinking()
         request = GenerationRequest(feature="codeAction", model=self.services.router.model_for("codeAction"),
                                     messages=messages, extra_body=thinking.extra_body, retry=True,
-                                    max_tokens=self.services.settings.codeActions.maxTokens + thinking.extra_tokens)
+                                    max_tokens=self.services.settings.code_actions.max_tokens + thinking.extra_tokens)
         token = await self._begin_progress(f"Ghostwriter: {action}")
         cancelled: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if token is not None:
@@ -193,7 +193,7 @@ class CodeActions(Feature):
 
     def list(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         document = self.services.documents.get(params.text_document.uri)
-        if document is None or not self.services.settings.codeActions.enabled:
+        if document is None or not self.services.settings.code_actions.enabled:
             return []
         index = document.syntax.line_index
         start = index.offset_at(params.range.start.line, params.range.start.character, self.encoding)

@@ -83,7 +83,7 @@ async def plan_completion(planner: Planner, document: OpenDocument, offset: int,
     # From here on nothing awaits, so the text, tree and offset stay consistent.
     prompt = compose_prompt(planner, document, offset, template, model, keep_context=True)
     planner.window_hints[document.uri] = prompt.window_start_line
-    max_tokens = settings.completion.multilineMaxTokens if multiline else settings.completion.maxTokens
+    max_tokens = settings.completion.multiline_max_tokens if multiline else settings.completion.max_tokens
     # A single-line answer is its first line, so the engine itself stops at the line break: the
     # stream then ends normally (usage included, the keep-alive connection reused) instead of being
     # cut by our early stop, which forced a new connection for the next keystroke.
@@ -100,7 +100,7 @@ async def plan_completion(planner: Planner, document: OpenDocument, offset: int,
 
 async def choose_template(planner: Planner, model: str) -> FimTemplate:
     """The configured template, or one detected from the backend's tokenizer, else from the model name."""
-    name = planner.services.settings.completion.fimTemplate
+    name = planner.services.settings.completion.fim_template
     if name != "auto":
         return template_by_name(name)
     cache = planner.templates
@@ -134,7 +134,7 @@ async def special_tokens_served(planner: Planner, model: str) -> list[str]:
 
 
 def gather_inputs(planner: Planner, document: OpenDocument, offset: int) -> PromptInputs:
-    budget_s = planner.services.settings.completion.contextTimeMs / 1000
+    budget_s = planner.services.settings.completion.context_time_ms / 1000
     deadline = time.perf_counter() + budget_s
     view = document.local(offset)
     # The outermost scope (e.g. the class) changes far less often than the innermost one while typing,
@@ -144,7 +144,7 @@ def gather_inputs(planner: Planner, document: OpenDocument, offset: int) -> Prom
     scopes = extract.enclosing_scopes(view.syntax, view.to_local(last_code_offset(document.text, offset)))
     scope = scopes[-1] if scopes else None
     definitions, similar = [], []
-    if planner.services.settings.completion.crossFileContext:
+    if planner.services.settings.completion.cross_file_context:
         names = extract.identifiers_near(view.syntax, view.to_local(offset))
         index = planner.services.documents.index
         definitions = index.definitions_for(names, exclude_uri=document.uri,
@@ -214,7 +214,7 @@ async def warm_up_document(planner: Planner, document: OpenDocument, offset: int
     opened) the prompt is the top of the file: template, repository context and the file's first
     lines are what the first keystrokes share with it. Returns the stable prefix it sent.
     """
-    if not planner.services.settings.completion.kvWarmup or planner.services.router.kind != "vllm":
+    if not planner.services.settings.completion.kv_warmup or planner.services.router.kind != "vllm":
         return None
     if not await _engine_idle(planner):
         return None
@@ -243,7 +243,7 @@ def compose_prompt(planner: Planner, document: OpenDocument, offset: int, templa
         chosen = choices[document.uri] = keep_or_refresh(choices.get(document.uri), fresh)
         inputs = replace(inputs, definitions=chosen.definitions, similar=chosen.similar)
     counter = counter_for(model, planner.services.settings.completion.tokenizer or None)
-    return build_fim_prompt(inputs, template, counter, planner.services.settings.completion.contextTokens)
+    return build_fim_prompt(inputs, template, counter, planner.services.settings.completion.context_tokens)
 
 
 def stable_prefix(planner: Planner, document: OpenDocument, offset: int) -> str:
@@ -289,7 +289,7 @@ async def run_plan(planner: Planner, plan: CompletionPlan, job: Job, *, automati
     generation = await planner.services.pipeline.generate(plan.request, automatic=automatic, on_text=on_text,
                                                 should_stop=should_stop, timings=job.timings,
                                                 prompt_tokens=sum(tokens for _, tokens in plan.prompt.sections))
-    if planner.services.settings.completion.postProcess:
+    if planner.services.settings.completion.post_process:
         result = postprocess(generation.text, context)
     else:  # the ablation: the model's text as it came, template tokens aside
         result = strip_template_tokens(generation.text, plan.template) or None

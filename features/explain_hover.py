@@ -186,11 +186,11 @@ class ExplainHover(Feature):
     def _request(self, target: Target, explicit: bool) -> GenerationRequest:
         settings = self.services.settings
         model = self.services.router.model_for("hover")
-        thinking = thinking_options(settings.thinking.budget, settings.backend.baseUrl, model)
+        thinking = thinking_options(settings.thinking.budget, settings.backend.base_url, model)
         messages = explain_messages(target.language, target.code, focus=target.focus,
                                     definitions=target.definitions, markdown=self.markdown, suffix=thinking.suffix)
         return GenerationRequest(feature="hover", model=model, messages=messages,
-                                 max_tokens=settings.hover.maxTokens + thinking.extra_tokens,
+                                 max_tokens=settings.hover.max_tokens + thinking.extra_tokens,
                                  extra_body=thinking.extra_body, retry=explicit)
 
     def _key(self, target: Target) -> str:

@@ -129,7 +129,7 @@ class InlineCompletion(Feature):
         """Wait out the debounce; True when a newer request for the document arrived meanwhile."""
         self._sequence += 1
         mine = self.latest[uri] = self._sequence
-        delay = self.services.settings.completion.debounceMs / 1000
+        delay = self.services.settings.completion.debounce_ms / 1000
         if automatic and delay > 0:
             # A $/cancelRequest during this sleep cancels us here: no token is ever spent.
             await asyncio.sleep(delay)

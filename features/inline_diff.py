@@ -151,7 +151,7 @@ def preview_edit(diffs: InlineDiffs, document: OpenDocument, version: int, span:
     without one get the inline diff, unless the user asked for plain edits ("changeAnnotation").
     """
     services = diffs.services
-    mode = services.settings.codeActions.preview
+    mode = services.settings.code_actions.preview
     workspace = services.client.capabilities.workspace
     edit_caps = workspace.workspace_edit if workspace else None
     annotations = bool(edit_caps and edit_caps.change_annotation_support)

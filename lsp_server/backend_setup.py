@@ -26,10 +26,10 @@ def build_router(settings: Settings, client: Client, run_task: RunTask,
 
     kind = effective_kind(settings)
     remote = None
-    if settings.backend.baseUrl:
-        key_env = settings.backend.apiKeyEnv
+    if settings.backend.base_url:
+        key_env = settings.backend.api_key_env
         remote = OpenAICompatBackend(
-            "openai", settings.backend.baseUrl, settings.api_key(), settings.backend.timeoutMs / 1000,
+            "openai", settings.backend.base_url, settings.api_key(), settings.backend.timeout_ms / 1000,
             api_key_source=f"${key_env}" if key_env else "the settings",
         )
     router = BackendRouter(settings, kind=kind, remote=remote)
@@ -46,11 +46,11 @@ def _attach_bundled_engine(router: BackendRouter, settings: Settings, progress: 
     vllm = settings.backend.vllm
     python = vllm.python or sys.executable
     problem = check_environment(python)
-    args = [*parallel_args(vllm.tensorParallel, vllm.dataParallel, vllm.expertParallel), *vllm.args]
+    args = [*parallel_args(vllm.tensor_parallel, vllm.data_parallel, vllm.expert_parallel), *vllm.args]
     supervisor = VllmSupervisor(router.vllm_model, args, python=python, on_progress=progress.report,
-                                on_state=progress.state_changed, health_timeout_s=vllm.startupTimeoutS)
+                                on_state=progress.state_changed, health_timeout_s=vllm.startup_timeout_s)
     router.supervisor = supervisor
-    router.local = OpenAICompatBackend("vllm", supervisor.base_url, None, settings.backend.timeoutMs / 1000)
+    router.local = OpenAICompatBackend("vllm", supervisor.base_url, None, settings.backend.timeout_ms / 1000)
     if problem:
         router.engine_problem = problem
         log.warning("bundled engine unavailable: %s", problem)

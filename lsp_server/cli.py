@@ -81,4 +81,4 @@ def announce_backend() -> None:
         log.info("backend: bundled vLLM (%s); it starts when an editor connects",
                  settings.backend.vllm.model or "default model")
     else:
-        log.info("backend: %s, model %s", settings.backend.baseUrl, settings.completion_model or "(not set)")
+        log.info("backend: %s, model %s", settings.backend.base_url, settings.completion_model or "(not set)")

@@ -28,7 +28,7 @@ def load_settings(arg: str | None) -> tuple[Settings, list[str]]:
 
 def masked(settings: Settings) -> dict[str, Any]:
     wire = to_wire(settings)
-    key_env = settings.backend.apiKeyEnv
+    key_env = settings.backend.api_key_env
     if key_env:
         wire["backend"]["apiKeyEnv"] = f"{key_env} ({'set' if settings.api_key() else 'NOT SET'})"
     return wire
@@ -53,7 +53,7 @@ def run_doctor(arg: str | None, out: Any = None) -> int:
 
 async def check_backend(settings: Settings, out: Any) -> bool:
     kind = effective_kind(settings)
-    if kind == "none" or (kind == "openai" and not settings.backend.baseUrl):
+    if kind == "none" or (kind == "openai" and not settings.backend.base_url):
         print(f"✗ backend: {NO_BACKEND_MESSAGE}", file=out)
         return False
     if kind == "vllm":
@@ -79,11 +79,11 @@ async def check_remote(settings: Settings, out: Any) -> bool:
     from context.fim import detect_template
     from lsp_server.backends.openai_compat import OpenAICompatBackend
 
-    url = settings.backend.baseUrl
-    if settings.backend.apiKeyEnv and not settings.api_key():
-        print(f"✗ API key: environment variable {settings.backend.apiKeyEnv} is not set", file=out)
-    backend = OpenAICompatBackend("openai", url, settings.api_key(), min(settings.backend.timeoutMs / 1000, 10.0),
-                                  api_key_source=f"${settings.backend.apiKeyEnv}")
+    url = settings.backend.base_url
+    if settings.backend.api_key_env and not settings.api_key():
+        print(f"✗ API key: environment variable {settings.backend.api_key_env} is not set", file=out)
+    backend = OpenAICompatBackend("openai", url, settings.api_key(), min(settings.backend.timeout_ms / 1000, 10.0),
+                                  api_key_source=f"${settings.backend.api_key_env}")
     try:
         models = await backend.list_models()
     except BackendError as error:
@@ -109,7 +109,7 @@ def report_models(settings: Settings, models: list[str], detect_template: Any, o
         else:
             print(f"✓ {role} model: {name}", file=out)
     if settings.completion_model:
-        template = (detect_template(settings.completion_model) if settings.completion.fimTemplate == "auto"
-                    else settings.completion.fimTemplate)
+        template = (detect_template(settings.completion_model) if settings.completion.fim_template == "auto"
+                    else settings.completion.fim_template)
         print(f"• FIM template: {getattr(template, 'name', template)}", file=out)
     return ok

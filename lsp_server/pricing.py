@@ -70,9 +70,9 @@ class PriceTable:
         currency = "USD"
         for model, price in pricing.items():
             overrides[model] = ModelPrice(
-                input_per_1m=price.inputPer1M,
-                cached_input_per_1m=price.cachedInputPer1M,
-                output_per_1m=price.outputPer1M,
+                input_per_1m=price.input_per_1m,
+                cached_input_per_1m=price.cached_input_per_1m,
+                output_per_1m=price.output_per_1m,
                 currency=price.currency,
             )
             currency = overrides[model].currency

@@ -19,6 +19,7 @@ import attrs
 
 from lsp_server import settings as settings_module
 from lsp_server.settings import Settings
+from lsp_server.settings_codec import attribute_to_wire
 
 
 def attribute_docs(cls: type) -> dict[str, str]:
@@ -45,7 +46,7 @@ def schema_for(cls: type) -> dict[str, Any]:
             prop["default"] = _json_default(getattr(defaults, field.name))
         if field.name in docs:
             prop["description"] = docs[field.name]
-        properties[field.name] = prop
+        properties[attribute_to_wire(field.name)] = prop
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
@@ -56,7 +57,7 @@ def _type_schema(hint: Any) -> dict[str, Any]:
     if origin is Literal:
         values = list(get_args(hint))
         return {"type": "string", "enum": values}
-    if origin is list:
+    if origin in (list, tuple):
         return {"type": "array", "items": _type_schema(get_args(hint)[0])}
     if origin is dict:
         return {"type": "object", "additionalProperties": _type_schema(get_args(hint)[1])}
@@ -66,7 +67,7 @@ def _type_schema(hint: Any) -> dict[str, Any]:
 def _json_default(value: Any) -> Any:
     if attrs.has(type(value)):
         return attrs.asdict(value)
-    return value
+    return list(value) if isinstance(value, tuple) else value
 
 
 def settings_schema() -> dict[str, Any]:

@@ -73,12 +73,12 @@ class Services:
         self.report_settings_errors(errors)
         self.ledger.prices = PriceTable.from_settings(settings.pricing)
         self.ledger.budget_unit = settings.budget.unit
-        self.ledger.daily_limit = settings.budget.dailyLimit
-        self.ledger.session_limit = settings.budget.sessionLimit
+        self.ledger.daily_limit = settings.budget.daily_limit
+        self.ledger.session_limit = settings.budget.session_limit
         if (previous.cache != settings.cache or not self.cache.enabled) and settings.cache.enabled:
             self.cache.close()
-            self.cache = PromptCache(settings.cache_dir, size_mb=settings.cache.sizeMb,
-                                     ttl_hours=settings.cache.ttlHours)
+            self.cache = PromptCache(settings.cache_dir, size_mb=settings.cache.size_mb,
+                                     ttl_hours=settings.cache.ttl_hours)
         if previous.backend != settings.backend or self.router.kind == "none":
             old = self.router
             self.router = build_router(settings, self.client, self.run_task, self.on_engine_state)
@@ -87,7 +87,7 @@ class Services:
         listeners = self.pipeline.listeners
         self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=PROMPT_VERSION,
                                  estimate_tokens=estimate_tokens_for(settings),
-                                 redact_secrets=settings.privacy.redactSecrets, defer=self.after_response.add)
+                                 redact_secrets=settings.privacy.redact_secrets, defer=self.after_response.add)
         self.pipeline.listeners = listeners
         self.pipeline.confirm_over_budget = self.confirm_over_budget
 

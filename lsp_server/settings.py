@@ -1,9 +1,12 @@
-"""The one typed settings model, section `ghostwriter`, camelCase on the wire.
+"""Settings: camelCase JSON on the wire (section `ghostwriter`), resolved into frozen snake_case objects.
 
-Sources, lowest priority first: built-in defaults, the user config file, environment variables,
-`initializationOptions`, `workspace/configuration`; `GHOSTWRITER_CACHE_DIR` overrides `cache.dir`
-last. Raw camelCase dicts are deep-merged first and structured once, key by key: a bad value
-produces one message naming the key, and that key alone keeps its default.
+The wire model is what clients send: raw camelCase dicts from each source, lowest priority
+first: built-in defaults, the user config file, environment variables, `initializationOptions`,
+`workspace/configuration`; `GHOSTWRITER_CACHE_DIR` overrides `cache.dir` last. They are
+deep-merged, then structured once, key by key (settings_codec.py maps `debounceMs` to
+`debounce_ms`): a bad value produces one message naming the key as the client wrote it, and
+that key alone keeps its default. The resolved `Settings` is immutable: code reads it, and a
+change of settings is a new object.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, Literal
 import attrs
 import platformdirs
 
-from lsp_server.settings_codec import merge_dicts, structure, unstructure
+from lsp_server.settings_codec import merge_dicts, structure, unstructure, wire_to_attribute
 
 BackendKind = Literal["auto", "openai", "vllm"]
 FimTemplateName = Literal["auto", "qwen", "starcoder", "deepseek", "codellama", "codestral"]
@@ -25,130 +28,130 @@ PreviewMode = Literal["auto", "changeAnnotation", "inlineDiff"]
 BudgetUnit = Literal["money", "tokens"]
 
 
-@attrs.define
+@attrs.frozen
 class VllmSettings:
     model: str = ""
     """Local model directory or model id served by the bundled engine (default Qwen/Qwen2.5-Coder-1.5B)."""
-    args: list[str] = attrs.field(factory=list)
+    args: tuple[str, ...] = ()
     """Extra engine arguments, e.g. ["--max-model-len", "8192"]."""
     python: str = ""
     """Interpreter that has vLLM installed; empty means the server's own."""
-    tensorParallel: int = 1
-    dataParallel: int = 1
-    expertParallel: bool = False
-    startupTimeoutS: int = 600
-    fallbackToRemote: bool = True
+    tensor_parallel: int = 1
+    data_parallel: int = 1
+    expert_parallel: bool = False
+    startup_timeout_s: int = 600
+    fallback_to_remote: bool = True
     """While the engine starts (or after it failed), use backend.baseUrl if one is set."""
 
 
-@attrs.define
+@attrs.frozen
 class BackendSettings:
     kind: BackendKind = "auto"
     """"openai": the endpoint at baseUrl; "vllm": the bundled engine; "auto": baseUrl if set, else the
     bundled engine where a CUDA GPU and vLLM exist."""
-    baseUrl: str = ""
+    base_url: str = ""
     """OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."""
     model: str = ""
     """Chat model (hovers, code actions)."""
-    completionModel: str = ""
+    completion_model: str = ""
     """FIM model for inline completion; defaults to backend.model."""
-    apiKeyEnv: str = ""
+    api_key_env: str = ""
     """Name of the environment variable that holds the API key (never the key itself)."""
-    timeoutMs: int = 30000
+    timeout_ms: int = 30000
     """Per-request timeout, in milliseconds."""
     vllm: VllmSettings = attrs.field(factory=VllmSettings)
 
 
-@attrs.define
+@attrs.frozen
 class CacheSettings:
     enabled: bool = True
     dir: str = ""
     """Default: the user cache dir; GHOSTWRITER_CACHE_DIR overrides."""
-    ttlHours: float = 24.0
-    sizeMb: int = 512
+    ttl_hours: float = 24.0
+    size_mb: int = 512
 
 
-@attrs.define
+@attrs.frozen
 class CompletionSettings:
     enabled: bool = True
-    fimTemplate: FimTemplateName = "auto"
-    debounceMs: int = 40
+    fim_template: FimTemplateName = "auto"
+    debounce_ms: int = 40
     """Server-side debounce; 0 turns it off."""
-    maxTokens: int = 64
-    multilineMaxTokens: int = 256
+    max_tokens: int = 64
+    multiline_max_tokens: int = 256
     """Cap for a whole block or docstring; the answer itself ends where the block or the text does."""
-    contextTokens: int = 2048
+    context_tokens: int = 2048
     """Prompt budget in tokens."""
-    contextTimeMs: int = 15
+    context_time_ms: int = 15
     """Time box for cross-file context per request."""
     temperature: float = 0.0
     tokenizer: str = ""
     """Path to a tokenizer.json for exact budgets; empty = auto."""
-    kvWarmup: bool = True
+    kv_warmup: bool = True
     """Send a 1-token request when the stable context changes (bundled engine)."""
-    crossFileContext: bool = True
+    cross_file_context: bool = True
     """Put definitions and similar snippets from other files into the prompt."""
-    postProcess: bool = True
+    post_process: bool = True
     """Clean up the model's answer (indentation, block end, suffix overlap, syntax check); off shows it raw."""
     gating: bool = True
     """Skip requests where a suggestion cannot fit (mid-identifier, text right of the cursor)."""
 
 
-@attrs.define
+@attrs.frozen
 class HoverSettings:
     mode: HoverMode = "onDemand"
-    maxTokens: int = 300
+    max_tokens: int = 300
 
 
-@attrs.define
+@attrs.frozen
 class ThinkingSettings:
     budget: int = 0
     """Thinking tokens for chat models that think (Qwen3); 0 = no thinking."""
 
 
-@attrs.define
+@attrs.frozen
 class CodeActionSettings:
     enabled: bool = True
     preview: PreviewMode = "auto"
-    maxTokens: int = 1024
+    max_tokens: int = 1024
 
 
-@attrs.define
+@attrs.frozen
 class Price:
-    inputPer1M: float = 0.0
-    cachedInputPer1M: float = 0.0
-    outputPer1M: float = 0.0
+    input_per_1m: float = 0.0
+    cached_input_per_1m: float = 0.0
+    output_per_1m: float = 0.0
     currency: str = "USD"
 
 
-@attrs.define
+@attrs.frozen
 class BudgetSettings:
     unit: BudgetUnit = "money"
-    dailyLimit: float = 0.0
+    daily_limit: float = 0.0
     """0 = no limit."""
-    sessionLimit: float = 0.0
+    session_limit: float = 0.0
 
 
-@attrs.define
+@attrs.frozen
 class PrivacySettings:
-    redactSecrets: bool = True
+    redact_secrets: bool = True
     """Replace secrets in code with placeholders before any remote call."""
 
 
-@attrs.define
+@attrs.frozen
 class LogSettings:
     level: Literal["debug", "info", "warning", "error"] = "info"
     file: str = ""
 
 
-@attrs.define
+@attrs.frozen
 class Settings:
     backend: BackendSettings = attrs.field(factory=BackendSettings)
     cache: CacheSettings = attrs.field(factory=CacheSettings)
     completion: CompletionSettings = attrs.field(factory=CompletionSettings)
     hover: HoverSettings = attrs.field(factory=HoverSettings)
     thinking: ThinkingSettings = attrs.field(factory=ThinkingSettings)
-    codeActions: CodeActionSettings = attrs.field(factory=CodeActionSettings)
+    code_actions: CodeActionSettings = attrs.field(factory=CodeActionSettings)
     pricing: dict[str, Price] = attrs.field(factory=dict)
     budget: BudgetSettings = attrs.field(factory=BudgetSettings)
     privacy: PrivacySettings = attrs.field(factory=PrivacySettings)
@@ -156,7 +159,7 @@ class Settings:
 
     @property
     def completion_model(self) -> str:
-        return self.backend.completionModel or self.backend.model
+        return self.backend.completion_model or self.backend.model
 
     @property
     def cache_dir(self) -> Path:
@@ -166,7 +169,7 @@ class Settings:
 
     def api_key(self) -> str | None:
         """Read the key from the named environment variable, at the moment it is needed."""
-        return os.environ.get(self.backend.apiKeyEnv) if self.backend.apiKeyEnv else None
+        return os.environ.get(self.backend.api_key_env) if self.backend.api_key_env else None
 
 
 SECTION = "ghostwriter"
@@ -234,41 +237,43 @@ def resolve(*layers: Any) -> tuple[Settings, list[str]]:
             continue
         merged = merge_dicts(merged, layer)
     settings, structure_errors = structure(Settings, merged, SECTION)
-    return settings, errors + structure_errors + validate(settings)
+    settings, problems = validate(settings)
+    return settings, errors + structure_errors + problems
 
 
-def validate(settings: Settings) -> list[str]:
+def validate(settings: Settings) -> tuple[Settings, list[str]]:
     """Checks that need more than a type: ranges and combinations."""
     problems: list[str] = []
     checks = [
-        (settings.backend.timeoutMs > 0, "backend.timeoutMs", "must be > 0"),
-        (settings.completion.debounceMs >= 0, "completion.debounceMs", "must be >= 0"),
-        (settings.completion.maxTokens > 0, "completion.maxTokens", "must be > 0"),
-        (settings.completion.contextTokens >= 64, "completion.contextTokens", "must be >= 64"),
-        (settings.cache.ttlHours > 0, "cache.ttlHours", "must be > 0"),
-        (settings.cache.sizeMb > 0, "cache.sizeMb", "must be > 0"),
-        (settings.backend.vllm.tensorParallel >= 1, "backend.vllm.tensorParallel", "must be >= 1"),
-        (settings.backend.vllm.dataParallel >= 1, "backend.vllm.dataParallel", "must be >= 1"),
+        (settings.backend.timeout_ms > 0, "backend.timeoutMs", "must be > 0"),
+        (settings.completion.debounce_ms >= 0, "completion.debounceMs", "must be >= 0"),
+        (settings.completion.max_tokens > 0, "completion.maxTokens", "must be > 0"),
+        (settings.completion.context_tokens >= 64, "completion.contextTokens", "must be >= 64"),
+        (settings.cache.ttl_hours > 0, "cache.ttlHours", "must be > 0"),
+        (settings.cache.size_mb > 0, "cache.sizeMb", "must be > 0"),
+        (settings.backend.vllm.tensor_parallel >= 1, "backend.vllm.tensorParallel", "must be >= 1"),
+        (settings.backend.vllm.data_parallel >= 1, "backend.vllm.dataParallel", "must be >= 1"),
     ]
     defaults = Settings()
     for ok, key, rule in checks:
         if not ok:
             problems.append(f"{SECTION}.{key} {rule}; using the default")
-            _reset_key(settings, defaults, key)
-    url = settings.backend.baseUrl
+            settings = _with_default(settings, defaults, key)
+    url = settings.backend.base_url
     if url and not url.startswith(("http://", "https://")):
         problems.append(f"{SECTION}.backend.baseUrl must start with http:// or https://, got {url!r}")
-        settings.backend.baseUrl = ""
-    return problems
+        settings = attrs.evolve(settings, backend=attrs.evolve(settings.backend, base_url=""))
+    return settings, problems
 
 
-def _reset_key(settings: Settings, defaults: Settings, dotted: str) -> None:
-    *parents, leaf = dotted.split(".")
-    target: Any = settings
-    source: Any = defaults
-    for name in parents:
-        target, source = getattr(target, name), getattr(source, name)
-    setattr(target, leaf, getattr(source, leaf))
+def _with_default(settings: Any, defaults: Any, dotted: str) -> Any:
+    """A copy of `settings` with the (wire-named) key at `dotted` set back to its default."""
+    name, _, rest = dotted.partition(".")
+    attribute = wire_to_attribute(name)
+    if not rest:
+        return attrs.evolve(settings, **{attribute: getattr(defaults, attribute)})
+    inner = _with_default(getattr(settings, attribute), getattr(defaults, attribute), rest)
+    return attrs.evolve(settings, **{attribute: inner})
 
 
 def to_wire(settings: Settings) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def effective_kind(settings: Settings, gpu_present: Callable[[], bool] = cuda_gp
     kind = settings.backend.kind
     if kind != "auto":
         return kind
-    if settings.backend.baseUrl:
+    if settings.backend.base_url:
         return "openai"
     return "vllm" if gpu_present() else "none"
 
@@ -66,7 +66,7 @@ class BackendRouter:
         state = getattr(self.supervisor, "state", "stopped")
         if state == "ready" and self.local is not None:
             return self.local, True
-        if self.remote is not None and self.settings.backend.vllm.fallbackToRemote:
+        if self.remote is not None and self.settings.backend.vllm.fallback_to_remote:
             return self.remote, False
         reason = self.engine_problem or getattr(self.supervisor, "last_error", "") or ""
         if state == "failed" or self.engine_problem:
@@ -89,7 +89,7 @@ class BackendRouter:
         if self.kind == "vllm":
             return f"bundled vLLM ({self.vllm_model}, {getattr(self.supervisor, 'state', 'stopped')})"
         if self.remote is not None:
-            return f"{self.settings.backend.baseUrl} ({self.settings.completion_model or 'no model set'})"
+            return f"{self.settings.backend.base_url} ({self.settings.completion_model or 'no model set'})"
         return "none"
 
     async def aclose(self) -> None:

@@ -165,7 +165,7 @@ def test_settings_validate_against_the_schema() -> None:
 def test_server_accepts_the_template_settings(layer: str) -> None:
     settings, errors = resolve(load(layer))
     assert errors == []
-    assert settings.backend.baseUrl == "http://127.0.0.1:8000/v1"
+    assert settings.backend.base_url == "http://127.0.0.1:8000/v1"
 
 
 def test_initialization_options_equal_the_settings_section() -> None:
