@@ -24,16 +24,6 @@ import aiohttp
 import httpx2
 import openai
 
-STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
-    400: openai.BadRequestError,
-    401: openai.AuthenticationError,
-    403: openai.PermissionDeniedError,
-    404: openai.NotFoundError,
-    409: openai.ConflictError,
-    422: openai.UnprocessableEntityError,
-    429: openai.RateLimitError,
-}
-
 
 class CompletionStreamClient:
     """One keep-alive session for the FIM stream.
@@ -150,7 +140,11 @@ def parse_event_line(line: bytes | str, url: str) -> dict[str, Any] | None:
 
 
 def status_error(status: int, content: bytes, url: str) -> openai.APIStatusError:
-    """The SDK's exception for an HTTP error answer, carrying the server's message."""
+    """An HTTP error answer as the SDK's status error, carrying the server's message.
+
+    One class for every status: the backend maps errors by `status_code`, for this path and the
+    SDK's alike.
+    """
     response = httpx2.Response(status, content=content, request=_request(url))
     try:
         body: Any = response.json()
@@ -159,10 +153,7 @@ def status_error(status: int, content: bytes, url: str) -> openai.APIStatusError
     data = body.get("error", body) if isinstance(body, dict) else body
     message = data.get("message") if isinstance(data, dict) else None
     text = f"Error code: {status} - {message or body}"
-    kind = STATUS_ERRORS.get(status)
-    if kind is None:
-        kind = openai.InternalServerError if status >= 500 else openai.APIStatusError
-    return kind(text, response=response, body=data)
+    return openai.APIStatusError(text, response=response, body=data)
 
 
 def _request(url: str) -> httpx2.Request:

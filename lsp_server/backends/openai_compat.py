@@ -1,13 +1,14 @@
 """The OpenAI-compatible backend: one AsyncOpenAI client, streaming completions and chat with usage.
 
-Both the remote endpoint and the bundled vLLM are reached through this class. SDK retries are off:
-completions are latency-bound and the editor asks again anyway; only requests marked `retry`
-(explicit, user-asked ones) are retried here, and never once text has reached the caller.
+Both the remote endpoint and the bundled vLLM are reached through this class. Automatic requests
+(ghost text on a keystroke) are never retried: they are latency-bound, the editor asks again
+anyway, and the FIM stream takes a lean path of its own (completion_stream.py). Requests marked
+`retry` (explicit, user-asked ones) go through the SDK with its bounded retries, which honour the
+server's Retry-After; the SDK retries opening a stream, never once text has reached the caller.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
@@ -30,10 +31,12 @@ from lsp_server.errors import (
 log = logging.getLogger(__name__)
 
 
-class OpenAICompatBackend:
-    # Waits between attempts of a `retry` request: three tries in all.
-    retry_delays: tuple[float, ...] = (0.25, 0.5)
+# Attempts after the first for an explicit request; the SDK backs off (0.5 s, doubling, capped)
+# or waits what the server's Retry-After asks, up to a minute.
+EXPLICIT_RETRIES = 2
 
+
+class OpenAICompatBackend:
     def __init__(
         self,
         name: str,
@@ -57,6 +60,7 @@ class OpenAICompatBackend:
             timeout=timeout_s,
             default_headers=dict(default_headers or {}),
         )
+        self._retrying = self._client.with_options(max_retries=EXPLICIT_RETRIES)
         # The FIM call on the keystroke path skips the SDK's per-call machinery (see completion_stream).
         self._http = completion_stream.CompletionStreamClient(
             api_key or "not-needed", timeout_s, dict(default_headers or {}), self.base_url)
@@ -64,26 +68,17 @@ class OpenAICompatBackend:
 
     # -- generation ------------------------------------------------------------------------------
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Chunk]:
-        delays = iter(self.retry_delays if request.retry else ())
-        while True:
-            sent_text = False
-            try:
-                # aclosing: closing us must close the inner generator (and so the HTTP stream) now,
-                # not whenever the garbage collector gets to it.
-                async with aclosing(self._stream_once(request)) as chunks:
-                    async for chunk in chunks:
-                        sent_text = sent_text or bool(chunk.text)
-                        yield chunk
-                return
-            except BackendError as err:
-                delay = next(delays, None)
-                if sent_text or not err.retryable or delay is None:
-                    raise
-                log.info("retrying %s request in %.2fs: %s", request.feature, delay, err.user_message)
-                await asyncio.sleep(delay)
+        # aclosing: closing us must close the inner generator (and so the HTTP stream) now,
+        # not whenever the garbage collector gets to it.
+        async with aclosing(self._stream_once(request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     async def _stream_once(self, request: GenerationRequest) -> AsyncGenerator[Chunk, None]:
-        events = self._completion_events(request) if request.prompt is not None else self._chat_events(request)
+        if request.prompt is not None and not request.retry:
+            events = self._completion_events(request)
+        else:
+            events = self._sdk_events(request, self._retrying if request.retry else self._client)
         try:
             async for event in events:
                 chunk = _chunk_from_json(event) if isinstance(event, dict) else _to_chunk(event)
@@ -100,10 +95,16 @@ class OpenAICompatBackend:
         body = {**self._common_params(request), "prompt": request.prompt, **dict(request.extra_body)}
         return self._http.events(f"{self.base_url}/completions", body)
 
-    async def _chat_events(self, request: GenerationRequest) -> AsyncGenerator[Any, None]:
-        messages: Any = [dict(m) for m in request.messages]
-        stream = await self._client.chat.completions.create(
-            messages=messages, extra_body=dict(request.extra_body) or None, **self._common_params(request))
+    async def _sdk_events(self, request: GenerationRequest, client: openai.AsyncOpenAI) -> AsyncGenerator[Any, None]:
+        extra_body = dict(request.extra_body) or None
+        stream: Any
+        if request.prompt is not None:
+            stream = await client.completions.create(prompt=request.prompt, extra_body=extra_body,
+                                                     **self._common_params(request))
+        else:
+            messages: Any = [dict(m) for m in request.messages]
+            stream = await client.chat.completions.create(messages=messages, extra_body=extra_body,
+                                                          **self._common_params(request))
         try:
             async for event in stream:
                 yield event
@@ -181,8 +182,8 @@ class OpenAICompatBackend:
         return await self._translate_status(exc, model, detail)
 
     async def _translate_status(self, exc: openai.APIStatusError, model: str | None, detail: str) -> BackendError:
-        url, says = self.base_url, self._server_says(exc)
-        if isinstance(exc, openai.AuthenticationError):
+        url, says, status = self.base_url, self._server_says(exc), exc.status_code
+        if status == 401:
             if not self._secret:
                 return BackendAuthError(
                     f"{url} needs an API key and none is set; name the variable holding it in "
@@ -190,16 +191,16 @@ class OpenAICompatBackend:
                     detail=detail,
                 )
             return BackendAuthError(f"The endpoint rejected the API key from {self._key_source}", detail=detail)
-        if isinstance(exc, openai.PermissionDeniedError):
+        if status == 403:
             return BackendAuthError(
                 f"The API key from {self._key_source} may not use model '{model}': {says}", detail=detail
             )
-        if isinstance(exc, openai.RateLimitError):
+        if status == 429:
             return BackendRateLimited(f"{url} is rate-limiting requests: {says}", detail=detail)
-        if isinstance(exc, openai.NotFoundError):
+        if status == 404:
             return BackendBadRequest(await self._not_found_message(model), detail=detail)
-        if exc.status_code >= 500:
-            return BackendServerError(f"{url} failed (HTTP {exc.status_code}): {says}", detail=detail)
+        if status >= 500:
+            return BackendServerError(f"{url} failed (HTTP {status}): {says}", detail=detail)
         return BackendBadRequest(f"The endpoint rejected the request: {says}", detail=detail)
 
     async def _not_found_message(self, model: str | None) -> str:

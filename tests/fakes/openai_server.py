@@ -282,7 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._pause(rule.delay_ms * scale)
             if rule.status != 200:
-                self._send_json(rule.status, rule.error_body())
+                extra = {"Retry-After": f"{rule.retry_after_s:g}"} if rule.retry_after_s is not None else {}
+                self._send_json(rule.status, rule.error_body(), extra)
             elif body.get("stream"):
                 self._stream(endpoint, body, rule, rule.chunk_delay_ms * scale)
             else:
@@ -361,12 +362,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake._record(entry)
         return entry
 
-    def _send_json(self, status: int, payload: Any) -> None:
-        self._send_text(status, json.dumps(payload), "application/json")
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_text(status, json.dumps(payload), "application/json", headers)
 
-    def _send_text(self, status: int, text: str, content_type: str) -> None:
+    def _send_text(self, status: int, text: str, content_type: str, headers: dict[str, str] | None = None) -> None:
         data = text.encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

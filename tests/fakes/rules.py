@@ -47,6 +47,7 @@ class Rule:
     finish_reason: str = "stop"
     times: int | None = None  # fire at most this many times, then fall through
     abort_after_chunks: int | None = None  # drop the connection mid-stream (a crashing server)
+    retry_after_s: float | None = None  # with an error status: the Retry-After header to send
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Rule:

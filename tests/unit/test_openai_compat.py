@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 
@@ -34,7 +35,6 @@ def fake() -> Iterator[FakeOpenAIServer]:
 @pytest.fixture
 async def backend(fake: FakeOpenAIServer) -> AsyncIterator[OpenAICompatBackend]:
     b = OpenAICompatBackend("openai", fake.url, SECRET, 2.0, api_key_source="$TEST_API_KEY")
-    b.retry_delays = (0.01, 0.02)
     yield b
     await b.aclose()
 
@@ -134,6 +134,21 @@ async def test_retry_only_when_the_request_asks(fake, backend) -> None:
     with pytest.raises(BackendServerError):
         await collect(backend, fim())
     assert len(fake.requests) == 1
+
+
+async def test_explicit_requests_wait_what_retry_after_asks(fake, backend) -> None:
+    fake.set_rules([Rule(status=429, times=1, retry_after_s=1.2), Rule(reply="ok")])
+    began = time.monotonic()
+    assert "".join(c.text for c in await collect(backend, fim(retry=True))) == "ok"
+    assert time.monotonic() - began >= 1.1  # the server's wait, not the SDK's 0.5 s first backoff
+    assert len(fake.requests) == 2
+
+
+async def test_retries_are_bounded(fake, backend) -> None:
+    fake.set_rules([Rule(status=503)])
+    with pytest.raises(BackendServerError):
+        await collect(backend, fim(retry=True))
+    assert len(fake.requests) == 3  # the first try and two retries
 
 
 async def test_no_retry_for_auth_errors_or_after_text_was_streamed(fake, backend) -> None:
