@@ -17,7 +17,7 @@ from enum import Enum
 import tree_sitter
 
 from context import positions
-from context.extract import SPECS, LanguageSpec
+from context.language_specs import SPECS, LanguageSpec
 from context.syntax import SyntaxTree
 
 # What may follow the cursor on its line: a completion is inserted before these.
