@@ -32,7 +32,10 @@ class Client:
     @property
     def encoding(self) -> str:
         """The negotiated position encoding (LSP's default, UTF-16, until one is agreed)."""
-        return str(self._server.workspace.position_encoding or "utf-16")
+        try:
+            return str(self._server.workspace.position_encoding or "utf-16")
+        except RuntimeError:  # no workspace before initialize
+            return "utf-16"
 
     @property
     def root_path(self) -> str | None:
@@ -43,7 +46,10 @@ class Client:
 
     def workspace_roots(self) -> list[str]:
         """The workspace folders' URIs, else the root URI, else none."""
-        workspace = self._server.workspace
+        try:
+            workspace = self._server.workspace
+        except RuntimeError:  # no workspace before initialize
+            return []
         folders = workspace.folders
         if folders:
             return [folder.uri for folder in folders.values()]
