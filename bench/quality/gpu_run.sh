@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real-model quality run on a GPU machine: serve a checkpoint with vLLM on loopback, then
-# answer the holes twice: a sequential pass for latency (one request at a time, as one user types),
-# then every variant in parallel for quality. vLLM and Ghostwriter's dependencies must already be
+# answer the holes twice: every variant in parallel for quality, then a sequential pass for
+# latency (one request at a time, as one user types). vLLM and Ghostwriter's dependencies must already be
 # importable (PYTHONPATH); the corpus folder holds the pinned sdists (no network needed).
 #
 #   bash bench/quality/gpu_run.sh CHECKPOINT_DIR CORPUS_DIR OUT_DIR
@@ -22,6 +22,6 @@ done
 echo "vLLM ready in $(( $(date +%s) - began )) s"
 url=http://127.0.0.1:$port/v1
 python3 -m bench.quality --base-url "$url" --model "$model" --corpus-dir "$corpus" --block-max-tokens 256 \
-  --variants plain,ghostwriter --per-kind 4 --parallel 1 --out "$out/latency.json" | tail -12
-python3 -m bench.quality --base-url "$url" --model "$model" --corpus-dir "$corpus" --block-max-tokens 256 \
   --parallel "${GW_PARALLEL:-16}" --out "$out/quality.json"
+python3 -m bench.quality --base-url "$url" --model "$model" --corpus-dir "$corpus" --block-max-tokens 256 \
+  --variants plain,ghostwriter --per-kind ${GW_LATENCY_PER_KIND:-2} --parallel 1 --out "$out/latency.json" | tail -12
