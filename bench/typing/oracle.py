@@ -8,6 +8,7 @@ whatever a client loses on the way shows as a miss.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,20 @@ class TypingOracle(FakeOpenAIServer):
     def __init__(self, model: str, originals: Sequence[str]) -> None:
         super().__init__(models=[model], zero_latency=True)
         self.originals = list(originals)
+
+    def start(self) -> TypingOracle:
+        super().start()
+        server = self._server
+        assert server is not None
+        report = server.handle_error
+
+        def handle_error(request: Any, address: Any) -> None:
+            # A language server that exits resets its keep-alive connections: not the replay's error.
+            if not isinstance(sys.exc_info()[1], ConnectionResetError):
+                report(request, address)
+
+        server.handle_error = handle_error  # type: ignore[method-assign,assignment]
+        return self
 
     def match(self, endpoint: str, body: Any) -> Rule:
         prompt = prompt_text(body)

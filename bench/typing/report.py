@@ -43,11 +43,20 @@ def summary(records: Sequence[Record], engine: dict[str, int]) -> dict[str, Any]
     unmeasured = [r for r in records if not r.measured]
     out["offered_where_nothing_missing"] = sum(r.verdict == "offered" for r in unmeasured)
     out["unmeasured_keys"] = len(unmeasured)
+    # Where the misses are: at the end of a typed line (what is missing starts with the line break) or inside one.
+    missed = [r for r in records if r.measured and r.verdict != "exact"]
+    out["missed"] = {"at_line_end": sum(at_line_end(r.missing) for r in missed),
+                     "in_line": sum(not at_line_end(r.missing) for r in missed)}
     return out
+
+
+def at_line_end(missing: str) -> bool:
+    return missing.lstrip(" \t").startswith("\n")
 
 
 def misses(records: Sequence[Record], replay_id: str) -> list[dict[str, Any]]:
     return [{"replay": replay_id, "key": r.key, "kind": r.kind, "region": r.region, "verdict": r.verdict,
+             "at_line_end": at_line_end(r.missing),
              "missing": r.missing[:120], "suggestion": r.suggestion[:120]}
             for r in records if r.measured and r.verdict != "exact"]
 

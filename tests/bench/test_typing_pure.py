@@ -7,6 +7,8 @@ import pytest
 from bench.typing.floor_server import prompt as floor_prompt
 from bench.typing.oracle import locate
 from bench.typing.regions import regions
+from bench.typing.replay import Record
+from bench.typing.report import at_line_end, summary
 from bench.typing.score import needed, verdict
 from bench.typing.script import Key, Pace, initial_buffer, keys
 from bench.typing.tabby_api import fim_prompt
@@ -188,3 +190,33 @@ def test_floor_prompt_windows_cut_at_line_starts() -> None:
 ])
 def test_tabby_prompt(segments: dict, expected: str) -> None:
     assert fim_prompt(segments) == expected
+
+
+@pytest.mark.parametrize("missing, expected", [
+    ("\n    return x", True),
+    ("   \n\nclass A:", True),
+    ("rn x\n", False),
+    ("", False),
+])
+def test_at_line_end(missing: str, expected: bool) -> None:
+    assert at_line_end(missing) is expected
+
+
+def _record(key: int, region: str, verdict: str, measured: bool = True, ms: float = 1.0,
+            missing: str = "x") -> Record:
+    return Record(key, "char", ms, measured, region, verdict, "s", missing)
+
+
+def test_summary_counts_where_text_was_missing() -> None:
+    records = [_record(0, "code", "exact"), _record(1, "code", "empty", missing="\nnext"),
+               _record(2, "docstring", "exact"), _record(3, "comment", "short"),
+               _record(4, "code", "offered", measured=False, ms=9.0)]
+    row = summary(records, {"calls": 2, "warmups": 1, "prompt_tokens": 500})
+    assert row["keys"] == 5
+    assert row["all"] == {"n": 4, "coverage": 75.0, "exact": 50.0}
+    assert row["code"] == {"n": 2, "coverage": 50.0, "exact": 50.0}
+    assert row["prose"] == {"n": 2, "coverage": 100.0, "exact": 50.0}
+    assert row["calls_per_100_keys"] == 40.0 and row["warmups"] == 1 and row["prompt_tokens_per_key"] == 100.0
+    assert row["offered_where_nothing_missing"] == 1
+    assert row["missed"] == {"at_line_end": 1, "in_line": 1}
+    assert row["latency_ms"]["p50"] == 1.0 and row["latency_ms"]["max"] == 9.0
