@@ -145,7 +145,7 @@ def test_locate_finds_the_missing_text(prefix_end: int, suffix_start: int, expec
 
 
 def test_locate_with_context_above_the_prefix_and_a_short_suffix_head() -> None:
-    prefix = "# Path: other.py\n# def helper(): ...\n" + FILE[:500]
+    prefix = "# Path: other.py\n# def shared(): ...\n" + FILE[:500]
     assert locate([FILE], prefix, FILE[520:700]) == FILE[500:520]
     # A suffix that crosses the gap of the span being typed still finds the cursor by a shorter head.
     assert locate([FILE], FILE[:200], FILE[200:260] + "TYPED" + FILE[900:]) == ""
