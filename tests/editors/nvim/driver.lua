@@ -138,7 +138,7 @@ end
 
 local gw = require('ghostwriter')
 gw.setup({
-  cmd = cfg.server_cmd,
+  cmd = cfg.server_cmd ~= vim.NIL and cfg.server_cmd or nil, -- null: the plugin finds the server itself
   settings = cfg.settings,
   inline = { engine = cfg.engine, debounce_ms = 50 },
 })
@@ -223,6 +223,7 @@ function steps.attach(r)
   r.client_id = client.id
   r.server_name = client.server_info and client.server_info.name
   r.root_dir = client.root_dir
+  r.cmd = client.config.cmd
   r.inline_completion_provider = caps.inlineCompletionProvider ~= nil
   r.hover_provider = caps.hoverProvider ~= nil and caps.hoverProvider ~= false
   r.code_action_provider = caps.codeActionProvider
