@@ -188,7 +188,10 @@ with open(f"{run}/data/Machine/settings.json", "w") as f:
     json.dump(machine, f, indent=2)
 PY
 
-CS_ENV=(env XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
+# HOME too: code-server keeps state under ~/.config/code-server and ~/.local/share/code-server, and the
+# run must never touch the user's own profile.
+mkdir -p "$RUN/home"
+CS_ENV=(env HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
   EXTENSIONS_GALLERY='{"serviceUrl":"http://127.0.0.1:9/gallery","itemUrl":"http://127.0.0.1:9/item"}')
 CS_ARGS=(--user-data-dir "$RUN/data" --extensions-dir "$RUN/ext")
 
