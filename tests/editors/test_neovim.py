@@ -469,7 +469,15 @@ def test_code_action_is_listed_resolved_and_applied(native: dict[str, Any]) -> N
     assert action["kinds"][refactor] == "refactor.rewrite"
     assert not any(action["listed_with_edit"]), "listing must not run the model"
     # Neovim asked before applying the annotated (previewed) edit, then applied exactly the proposal.
-    assert action["confirmations"] and "Ghostwriter" in action["confirmations"][0]
+    assert len(action["confirmations"]) == 1 and "Ghostwriter" in action["confirmations"][0]
+    # ...and, while asking, showed the diff (Neovim alone would ask Yes/No without it).
+    diffs = [p for p in action["previews"] if p["filetype"] == "diff"]
+    assert len(diffs) == 1
+    first, last = CODE_ACTION["range"]
+    added = [line[1:] for line in diffs[0]["lines"] if line.startswith("+") and not line.startswith("+++")]
+    removed = [line[1:] for line in diffs[0]["lines"] if line.startswith("-") and not line.startswith("---")]
+    assert added == [line for line in REFACTORED if line not in SOURCE.splitlines()[first - 1:last]]
+    assert removed and all(line in SOURCE.splitlines() for line in removed)
     expected = SOURCE.splitlines()
     expected[COMPLETION_LINE - 1] = "    " + COMPLETION  # from the inline step before
     first, last = CODE_ACTION["range"]
@@ -539,3 +547,4 @@ def test_restart_starts_a_new_server(virtual: dict[str, Any]) -> None:
     restart = step(virtual, "restart")
     assert restart["new_id"] != restart["old_id"]
     assert restart["clients"] == 1
+    assert restart["statusline_after"].startswith("GW ")  # filled on attach, not at the first model call

@@ -359,8 +359,19 @@ function steps.code_action(r)
   -- and keep the question.
   local confirm = vim.fn.confirm
   r.confirmations = {}
+  r.previews = {}
   vim.fn.confirm = function(msg, ...)
     r.confirmations[#r.confirmations + 1] = msg
+    -- What the user sees while asked: the diff float the plugin opened.
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        local buf = vim.api.nvim_win_get_buf(win)
+        r.previews[#r.previews + 1] = {
+          filetype = vim.bo[buf].filetype,
+          lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false),
+        }
+      end
+    end
     return 1
   end
   local before = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
@@ -445,6 +456,10 @@ function steps.restart(r)
   end, START_TIMEOUT, 'a new client after restart')
   r.old_id = old
   r.new_id = client.id
+  -- The statusline is filled again without waiting for a model call.
+  r.statusline_after = wait_until(function()
+    return gw.usage_data() ~= nil and gw.statusline({ escape = false })
+  end, 5000, 'the statusline after restart')
   r.clients = #vim.lsp.get_clients({ name = 'ghostwriter' })
 end
 

@@ -143,6 +143,7 @@ function M.setup(user_opts)
   reported_problem = nil
   inline.reset_engine()
   commands.create()
+  require('ghostwriter.preview').install()
   vim.api.nvim_clear_autocmds({ group = augroup })
 
   vim.api.nvim_create_autocmd('LspAttach', {
@@ -153,6 +154,13 @@ function M.setup(user_opts)
         return
       end
       inline.attach(client, args.buf)
+      -- Fill the statusline at once (today's usage persists) instead of after the first model call;
+      -- after :Ghostwriter restart it would otherwise stay empty until then.
+      commands.execute(commands.SHOW_USAGE, {}, function(err, result)
+        if not err then
+          statusline.update(result)
+        end
+      end, args.buf)
       if opts.on_attach then
         opts.on_attach(client, args.buf)
       end
