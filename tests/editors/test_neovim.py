@@ -243,7 +243,8 @@ def virtual(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactor
         "partial_keys": ["<M-Right>", "<M-Right>", "<M-Right>"],
     }
     return run_session(nvim, backend, tmp_path_factory.mktemp("virtual"), "virtual",
-                       ["attach", "inline_partial", "restart"], inline)
+                       ["attach", "inline_partial", "inline_diff", "restart"], inline,
+                       extra_settings={"codeActions": {"preview": "inlineDiff"}})
 
 
 def venv_shim(directory: Path) -> Path:
@@ -541,6 +542,19 @@ def test_virtual_text_engine_partial_accepts(virtual: dict[str, Any]) -> None:
 def test_virtual_text_engine_dismiss_leaves_buffer_alone(virtual: dict[str, Any]) -> None:
     partial = step(virtual, "inline_partial")
     assert partial["dismissed_unchanged"] is True
+
+
+def test_inline_diff_lenses_show_and_accept(virtual: dict[str, Any]) -> None:
+    diff = step(virtual, "inline_diff")
+    assert any(line.startswith("<<<<<<< ghostwriter ") for line in diff["lines_with_diff"])
+    titles = sorted(lens["command"]["title"] for lens in diff["lenses"])
+    assert titles == ["✔ Accept", "✘ Reject"]
+    assert diff["lens_marks"] >= 1  # drawn in the buffer, not only fetched
+    assert any("still holds a Ghostwriter proposal" in message for message in diff["write_warnings"])
+    first, last = CODE_ACTION["range"]
+    assert diff["lines_after"][first - 1 : first - 1 + len(REFACTORED)] == REFACTORED
+    assert not any("ghostwriter" in line for line in diff["lines_after"])
+    assert diff["lenses_after"] == 0
 
 
 def test_restart_starts_a_new_server(virtual: dict[str, Any]) -> None:

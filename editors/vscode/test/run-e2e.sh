@@ -147,7 +147,7 @@ settings = {
     "ghostwriterClient.server.env": {
         "PYTHONPATH": repo,
         "GHOSTWRITER_CACHE_DIR": f"{run}/cache",
-        "GHOSTWRITER_CONFIG": f"{run}/no-user-config.json",
+        "GHOSTWRITER_CONFIG": "/dev/null",  # never the developer's own settings file
     },
     "ghostwriterClient.trace.server": "messages",
     # The server.

@@ -394,6 +394,55 @@ function steps.code_action(r)
   r.lines_after = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
 end
 
+function steps.inline_diff(r)
+  -- codeActions.preview = 'inlineDiff': the proposal is written between markers with Accept / Reject lenses.
+  local spec = cfg.code_action
+  set_rules(spec.rules)
+  local range = spec.range
+  vim.lsp.buf.code_action({
+    apply = true,
+    range = { start = { range[1], 0 }, ['end'] = { range[2] + 1, 0 } },
+    filter = function(action)
+      return action.title:find(spec.title, 1, true) ~= nil
+    end,
+  })
+  local lenses = require('ghostwriter.lenses')
+  wait_until(function()
+    return lenses.pending(bufnr)
+  end, TIMEOUT, 'the inline diff markers')
+  r.lines_with_diff = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  -- Nobody asked for lenses: the plugin must have.
+  r.lenses = wait_until(function()
+    local got = vim.lsp.codelens.get(bufnr)
+    return #got >= 2 and got
+  end, TIMEOUT, 'Accept / Reject code lenses')
+  local ns = vim.lsp.codelens.__namespaces and vim.lsp.codelens.__namespaces[client.id]
+  r.lens_marks = ns and #vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, {}) or vim.NIL
+  -- Saving now would write the markers: the user is warned.
+  local notify = vim.notify
+  r.write_warnings = {}
+  vim.notify = function(msg, ...)
+    r.write_warnings[#r.write_warnings + 1] = msg
+    return notify(msg, ...)
+  end
+  vim.cmd('silent write')
+  vim.notify = notify
+  -- :Ghostwriter accept, the way a user would (through the plugin, not the raw command).
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  local done, failure = false, nil
+  lenses.decide(true, function(_, err)
+    done, failure = true, err
+  end)
+  wait_until(function()
+    return done and not lenses.pending(bufnr)
+  end, TIMEOUT, 'the accepted proposal')
+  check(not failure, 'accept failed: %s', vim.inspect(failure))
+  r.lines_after = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  r.lenses_after = wait_until(function()
+    return #vim.lsp.codelens.get(bufnr) == 0 and 0
+  end, TIMEOUT, 'the lenses to go')
+end
+
 function steps.statusline(r)
   -- The server pushes ghostwriter/usage at most once a second.
   r.text = wait_until(function()

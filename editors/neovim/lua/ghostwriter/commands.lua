@@ -335,6 +335,8 @@ end
 -- :Ghostwriter {subcommand}
 
 M.subcommands = {
+  accept = function() require('ghostwriter.lenses').decide(true) end,
+  reject = function() require('ghostwriter.lenses').decide(false) end,
   usage = function() M.usage() end,
   reset = function() M.reset() end,
   explain = function() M.explain() end,

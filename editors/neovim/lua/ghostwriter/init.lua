@@ -154,6 +154,7 @@ function M.setup(user_opts)
         return
       end
       inline.attach(client, args.buf)
+      require('ghostwriter.lenses').attach(client, args.buf)
       -- Fill the statusline at once (today's usage persists) instead of after the first model call;
       -- after :Ghostwriter restart it would otherwise stay empty until then.
       commands.execute(commands.SHOW_USAGE, {}, function(err, result)
