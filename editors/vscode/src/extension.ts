@@ -350,7 +350,16 @@ class Ghostwriter implements vscode.Disposable {
     const markdown =
       typeof result === 'string' ? result : ((result as { value?: string } | undefined)?.value ?? '');
     if (!markdown) {
-      void vscode.window.showInformationMessage('Ghostwriter: nothing to explain here.');
+      // An empty answer is also what a failing backend gives (the server said why in its own message).
+      const usage = await this.execute<UsageSummary>(ServerCommands.showUsage).catch(() => undefined);
+      if (usage?.state === 'error') {
+        this.status.update(usage);
+        void vscode.window.showWarningMessage(
+          `Ghostwriter: cannot explain: the model backend is not answering${usage.message ? `: ${usage.message}` : ''}.`,
+        );
+      } else {
+        void vscode.window.showInformationMessage('Ghostwriter: nothing to explain here.');
+      }
       return;
     }
     const word = editor.document.getWordRangeAtPosition(position);

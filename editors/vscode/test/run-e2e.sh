@@ -224,4 +224,10 @@ export GW_E2E_FAKE_URL="${BASE_URL%/v1}"
 export GW_E2E_CHROMIUM="$CHROMIUM"
 export GW_E2E_MODE="${GHOSTWRITER_E2E_MODE:-full}"
 node "$HERE/e2e.mjs"
+# The server's stderr reaches the output channel with the levels it logged (not every line as [error]).
+CHANNEL_LOG="$(find "$RUN/data/logs" -path '*ghostwriter.ghostwriter/Ghostwriter.log' | head -1)"
+[ -n "$CHANNEL_LOG" ] || die "no log of the Ghostwriter output channel"
+grep -q '\[info\] \[cli\]' "$CHANNEL_LOG" || die "no server log line at info level in $CHANNEL_LOG"
+if grep -q '\[error\]' "$CHANNEL_LOG"; then die "server lines shown as errors: $(grep -m3 '\[error\]' "$CHANNEL_LOG")"; fi
+log "output channel: server log lines keep their levels"
 log "all checks passed in $(($(date +%s) - START)) s"
