@@ -24,9 +24,19 @@ REPO_ROOT = TEMPLATE_DIR.parent.parent
 SERVER_SCHEMA = REPO_ROOT / "editors" / "schema" / "ghostwriter.schema.json"
 SECTION = "ghostwriter"
 
-# `sh -c` so the login environment (PATH with the venv or pipx bin) is visible, as LSP4IJ advises.
+# The command the template runs. `sh -c` so the login environment (PATH with the venv or pipx bin) is
+# visible, as LSP4IJ advises; then the project's own virtualenv and pipx/uv's ~/.local/bin, the places
+# README's install steps put `ghostwriter`. When none has it, one line says what was tried and what to
+# change, instead of a bare "exited with code 127".
+NOT_FOUND = ("Ghostwriter: no ghostwriter command on PATH, in the project .venv/bin or venv/bin, or in "
+             "~/.local/bin. Install it (pipx install PATH-TO-GHOSTWRITER-CHECKOUT) or put its full path in "
+             "Settings > Languages & Frameworks > Language Servers > Ghostwriter > Server > Command.")
+LAUNCH_SCRIPT = ("command -v ghostwriter >/dev/null && exec ghostwriter serve; "
+                 "for gw in .venv/bin/ghostwriter venv/bin/ghostwriter $HOME/.local/bin/ghostwriter; "
+                 "do [ -x $gw ] && exec $gw serve; done; "
+                 f"echo '{NOT_FOUND}' >&2; exit 127")
 PROGRAM_ARGS = {
-    "default": 'sh -c "ghostwriter serve"',
+    "default": f'sh -c "{LAUNCH_SCRIPT}"',
     "windows": "ghostwriter.exe serve",
 }
 
@@ -43,22 +53,17 @@ LANGUAGE_PATTERNS: dict[str, list[str]] = {
     "java": ["*.java"],
 }
 
-# The keys a new user edits, pre-filled in the Configuration tab; everything else keeps the
-# server's default (and can be added there, with completion from settings.schema.json).
+# Keys pre-filled in the Configuration tab: only those whose server default does not work in LSP4IJ.
+# Any other value here, even an empty placeholder or a default, would override the environment
+# (GHOSTWRITER_BASE_URL, GHOSTWRITER_MODEL) and the user's settings file; the backend comes from those
+# or is added on the tab (with completion from settings.schema.json).
 STARTER_KEYS: list[tuple[str, ...]] = [
-    ("backend", "kind"),
-    ("backend", "baseUrl"),
-    ("backend", "model"),
-    ("backend", "completionModel"),
-    ("backend", "apiKeyEnv"),
-    ("completion", "enabled"),
     ("hover", "mode"),
-    ("codeActions", "preview"),
-    ("budget", "dailyLimit"),
 ]
-# Where a default would leave the template unusable, an example value instead.
+# Where the server's default does not work in LSP4IJ, the value that does.
 STARTER_OVERRIDES: dict[tuple[str, ...], Any] = {
-    ("backend", "baseUrl"): "http://127.0.0.1:8000/v1",
+    # "onDemand" answers only the ghostwriter.explain command, which LSP4IJ has no UI to send.
+    ("hover", "mode"): "always",
 }
 
 

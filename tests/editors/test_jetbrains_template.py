@@ -23,7 +23,7 @@ import pytest
 
 from context.languages import SUFFIXES
 from lsp_server.schema import settings_schema
-from lsp_server.settings import resolve
+from lsp_server.settings import env_settings, resolve
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO / "editors" / "jetbrains"
@@ -165,7 +165,18 @@ def test_settings_validate_against_the_schema() -> None:
 def test_server_accepts_the_template_settings(layer: str) -> None:
     settings, errors = resolve(load(layer))
     assert errors == []
-    assert settings.backend.base_url == "http://127.0.0.1:8000/v1"
+    assert settings.hover.mode == "always"  # "onDemand" needs a command LSP4IJ cannot send
+
+
+@pytest.mark.parametrize("layer", ["settings.json", "initializationOptions.json"])
+def test_template_settings_do_not_shadow_the_environment(layer: str) -> None:
+    """The editor's layer is above the environment and the settings file: no placeholders in it."""
+    environment = env_settings({"GHOSTWRITER_BASE_URL": "http://127.0.0.1:11434/v1", "GHOSTWRITER_MODEL": "m"})
+    user_file = {"budget": {"dailyLimit": 2.5}, "completion": {"enabled": False}}
+    settings, errors = resolve(user_file, environment, load(layer))
+    assert errors == []
+    assert (settings.backend.base_url, settings.backend.model) == ("http://127.0.0.1:11434/v1", "m")
+    assert (settings.budget.daily_limit, settings.completion.enabled) == (2.5, False)
 
 
 def test_initialization_options_equal_the_settings_section() -> None:
@@ -229,6 +240,42 @@ def template_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
         env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return command, env
+
+
+def run_template_command(cwd: Path, path: str, home: Path) -> subprocess.CompletedProcess[bytes]:
+    """The template's command with stdin closed at once: it either starts the server or explains."""
+    command = shlex.split(load("template.json")["programArgs"]["default"])
+    env = {"PATH": path, "HOME": str(home), "GHOSTWRITER_CONFIG": os.devnull}
+    return subprocess.run(command, cwd=cwd, env=env, input=b"", capture_output=True, timeout=30)
+
+
+def test_template_command_says_what_it_tried_when_nothing_is_installed(tmp_path: Path) -> None:
+    if shutil.which("sh") is None:
+        pytest.skip("no sh on this system")
+    done = run_template_command(tmp_path, "/usr/bin:/bin", tmp_path)
+    assert done.returncode == 127
+    message = done.stderr.decode()
+    assert message.count("\n") == 1
+    for part in ("no ghostwriter command on PATH", ".venv/bin", "~/.local/bin", "pipx install",
+                 "Language Servers > Ghostwriter > Server > Command"):
+        assert part in message
+
+
+@pytest.mark.parametrize("place", [".venv/bin", "venv/bin", "home/.local/bin"])
+def test_template_command_finds_the_project_venv_and_local_bin(tmp_path: Path, place: str) -> None:
+    if shutil.which("sh") is None:
+        pytest.skip("no sh on this system")
+    project = tmp_path / "project"
+    bin_dir = (tmp_path / place) if place.startswith("home") else (project / place)
+    bin_dir.mkdir(parents=True)
+    project.mkdir(exist_ok=True)
+    marker = tmp_path / "ran"
+    shim = bin_dir / "ghostwriter"
+    shim.write_text(f'#!/bin/sh\necho "$@" > "{marker}"\n')
+    shim.chmod(0o755)
+    done = run_template_command(project, "/usr/bin:/bin", tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text().strip() == "serve"
 
 
 @pytest.mark.e2e

@@ -121,13 +121,17 @@ def backend() -> Iterator[Backend]:
 
 
 def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list[str],
-                inline: dict[str, Any]) -> dict[str, Any]:
-    """One headless Neovim session; returns the driver's results plus the backend's request log."""
-    artifacts = ARTIFACTS / engine
+                inline: dict[str, Any], server_cmd: list[str] | None = None,
+                extra_settings: dict[str, Any] | None = None, label: str = "",
+                path: str | None = None) -> dict[str, Any]:
+    """One headless Neovim session; returns the driver's results plus the backend's request log.
+
+    server_cmd=[] gives the plugin no `cmd`, so that it finds the server itself."""
+    artifacts = ARTIFACTS / (label or engine)
     shutil.rmtree(artifacts, ignore_errors=True)
     artifacts.mkdir(parents=True)
     workspace = tmp / "workspace"
-    workspace.mkdir()
+    workspace.mkdir(exist_ok=True)
     (workspace / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     source = workspace / "calc.py"
     source.write_text(SOURCE)
@@ -136,11 +140,12 @@ def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list
         "completion": {"debounceMs": 0},
         "hover": {"mode": "always"},
         "pricing": PRICING,
+        **(extra_settings or {}),
     }
     config = {
         "python": sys.executable,
         "control_url": backend.root,
-        "server_cmd": [sys.executable, "-m", "lsp_server"],
+        "server_cmd": None if server_cmd == [] else (server_cmd or [sys.executable, "-m", "lsp_server"]),
         "settings": settings,
         "engine": engine,
         "file": str(source),
@@ -167,6 +172,7 @@ def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list
         "XDG_CACHE_HOME": str(tmp / "xdg-cache"),
         "XDG_DATA_HOME": str(tmp / "xdg-data"),
         "XDG_CONFIG_HOME": str(tmp / "xdg-config"),
+        **({"PATH": path} if path else {}),
     }
     backend.post("/_control/clear", {})
     command = [nvim, "--headless", "--clean", "-i", "NONE", "-n",
@@ -237,7 +243,26 @@ def virtual(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactor
         "partial_keys": ["<M-Right>", "<M-Right>", "<M-Right>"],
     }
     return run_session(nvim, backend, tmp_path_factory.mktemp("virtual"), "virtual",
-                       ["attach", "inline_partial", "restart"], inline)
+                       ["attach", "inline_partial", "inline_diff", "restart"], inline,
+                       extra_settings={"codeActions": {"preview": "inlineDiff"}})
+
+
+def venv_shim(directory: Path) -> Path:
+    """A `ghostwriter` console script where README's install puts one: it runs this checkout's CLI."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shim = directory / "ghostwriter"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m lsp_server "$@"\n')
+    shim.chmod(0o755)
+    return shim
+
+
+@pytest.fixture(scope="module")
+def discovered(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """No `cmd` given: the plugin must find the project's .venv/bin/ghostwriter by itself."""
+    tmp = tmp_path_factory.mktemp("discovered")
+    venv_shim(tmp / "workspace" / ".venv" / "bin")
+    return run_session(nvim, backend, tmp, "native", ["attach"], {}, server_cmd=[], label="discovered",
+                       path="/usr/bin:/bin")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,6 +320,77 @@ def test_partial_accept_and_item_helpers(units: dict[str, Any]) -> None:
     assert units["first_line"] == ["a + b", "\n    return 1", "tail"]
     assert units["snippet"] == "print(value) $HOME "
     assert units["item_id"] == ["gw-7", "direct", None]
+
+
+def test_cost_says_price_unknown_rather_than_zero(units: dict[str, Any]) -> None:
+    assert units["cost_text"] == ["$0", "price unknown", "$0.0012", "price unknown"]
+
+
+def test_empty_explanation_names_a_failing_backend(units: dict[str, Any]) -> None:
+    down, ready, unknown = units["empty_explain"]
+    assert down.startswith("cannot explain: the model backend is not answering: Cannot reach http://127.0.0.1:9/v1")
+    assert ready.startswith("nothing to explain here") and unknown == ready
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests: finding the server, and saying so when it cannot be found
+
+
+def first_run(nvim: str, tmp_path: Path, path: str, cmd: list[str] | None = None) -> dict[str, Any]:
+    """setup() in a copy of the plugin at checkout/editors/neovim, so this checkout's own .venv is not found."""
+    plugin = tmp_path / "checkout" / "editors" / "neovim"
+    if not plugin.exists():
+        shutil.copytree(PLUGIN, plugin)
+    out = tmp_path / "first_run.json"
+    script = Path(__file__).parent / "nvim" / "first_run.lua"
+    env = {**os.environ, "PATH": path, "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    subprocess.run([nvim, "--headless", "--clean", "-i", "NONE", "-n", "--cmd", f"set runtimepath^={plugin}",
+                    "-l", str(script), str(out), *(cmd or [])], check=True, capture_output=True, timeout=30,
+                   stdin=subprocess.DEVNULL, cwd=tmp_path, env=env)
+    return json.loads(out.read_text())
+
+
+def test_no_server_anywhere_is_one_message_naming_places_and_option(nvim: str, tmp_path: Path) -> None:
+    result = first_run(nvim, tmp_path, "/usr/bin:/bin")
+    assert result["cmd"] is None and result["clients"] == 0
+    assert [m["msg"] for m in result["messages"]] == ["[ghostwriter] " + result["problem"]]
+    assert result["messages"][0]["level"] == 4  # vim.log.levels.ERROR
+    for part in ("no ghostwriter command found", "ghostwriter on PATH", f"{tmp_path}/.venv/bin/ghostwriter",
+                 f"{tmp_path}/checkout/.venv/bin/ghostwriter", "/.local/bin/ghostwriter", "pipx install",
+                 "cmd = { '/path/to/ghostwriter', 'serve' }"):
+        assert part in result["problem"]
+
+
+def test_a_given_command_that_does_not_exist_is_named(nvim: str, tmp_path: Path) -> None:
+    result = first_run(nvim, tmp_path, "/usr/bin:/bin", ["/opt/nowhere/ghostwriter", "serve"])
+    assert result["problem"].startswith('cannot start the language server: "/opt/nowhere/ghostwriter" is not')
+    assert len(result["messages"]) == 1 and result["clients"] == 0
+
+
+@pytest.mark.parametrize("place", [".venv/bin", "venv/bin", "checkout/.venv/bin", "home/.local/bin", "on PATH"])
+def test_the_server_is_found_where_the_install_puts_it(nvim: str, tmp_path: Path, place: str) -> None:
+    if place == "on PATH":
+        shim = venv_shim(tmp_path / "somewhere" / "bin")
+        path = f"{shim.parent}:/usr/bin:/bin"
+    else:
+        shim = venv_shim(tmp_path / place)
+        path = "/usr/bin:/bin"
+    result = first_run(nvim, tmp_path, path)
+    assert result["cmd"] == [str(shim), "serve"]
+    assert result["problem"] is None and result["messages"] == []
+
+
+def test_ghost_text_has_a_terminal_colour_and_k_explains(nvim: str, tmp_path: Path) -> None:
+    result = first_run(nvim, tmp_path, "/usr/bin:/bin")
+    assert result["suggestion_ctermfg"] == 8 and result["complhint_ctermfg"] == 8
+    assert result["hover_mode"] == "always"
+
+
+def test_the_project_venv_server_attaches_with_no_cmd_given(discovered: dict[str, Any]) -> None:
+    attach = step(discovered, "attach")
+    assert attach["server_name"] == "ghostwriter" and attach["inline_completion_provider"] is True
+    assert attach["cmd"] == [str(Path(attach["root_dir"]) / ".venv" / "bin" / "ghostwriter"), "serve"]
 
 
 def test_usage_summary_lines(units: dict[str, Any]) -> None:
@@ -374,7 +470,15 @@ def test_code_action_is_listed_resolved_and_applied(native: dict[str, Any]) -> N
     assert action["kinds"][refactor] == "refactor.rewrite"
     assert not any(action["listed_with_edit"]), "listing must not run the model"
     # Neovim asked before applying the annotated (previewed) edit, then applied exactly the proposal.
-    assert action["confirmations"] and "Ghostwriter" in action["confirmations"][0]
+    assert len(action["confirmations"]) == 1 and "Ghostwriter" in action["confirmations"][0]
+    # ...and, while asking, showed the diff (Neovim alone would ask Yes/No without it).
+    diffs = [p for p in action["previews"] if p["filetype"] == "diff"]
+    assert len(diffs) == 1
+    first, last = CODE_ACTION["range"]
+    added = [line[1:] for line in diffs[0]["lines"] if line.startswith("+") and not line.startswith("+++")]
+    removed = [line[1:] for line in diffs[0]["lines"] if line.startswith("-") and not line.startswith("---")]
+    assert added == [line for line in REFACTORED if line not in SOURCE.splitlines()[first - 1:last]]
+    assert removed and all(line in SOURCE.splitlines() for line in removed)
     expected = SOURCE.splitlines()
     expected[COMPLETION_LINE - 1] = "    " + COMPLETION  # from the inline step before
     first, last = CODE_ACTION["range"]
@@ -440,7 +544,21 @@ def test_virtual_text_engine_dismiss_leaves_buffer_alone(virtual: dict[str, Any]
     assert partial["dismissed_unchanged"] is True
 
 
+def test_inline_diff_lenses_show_and_accept(virtual: dict[str, Any]) -> None:
+    diff = step(virtual, "inline_diff")
+    assert any(line.startswith("<<<<<<< ghostwriter ") for line in diff["lines_with_diff"])
+    titles = sorted(lens["command"]["title"] for lens in diff["lenses"])
+    assert titles == ["✔ Accept", "✘ Reject"]
+    assert diff["lens_marks"] >= 1  # drawn in the buffer, not only fetched
+    assert any("still holds a Ghostwriter proposal" in message for message in diff["write_warnings"])
+    first, last = CODE_ACTION["range"]
+    assert diff["lines_after"][first - 1 : first - 1 + len(REFACTORED)] == REFACTORED
+    assert not any("ghostwriter" in line for line in diff["lines_after"])
+    assert diff["lenses_after"] == 0
+
+
 def test_restart_starts_a_new_server(virtual: dict[str, Any]) -> None:
     restart = step(virtual, "restart")
     assert restart["new_id"] != restart["old_id"]
     assert restart["clients"] == 1
+    assert restart["statusline_after"].startswith("GW ")  # filled on attach, not at the first model call

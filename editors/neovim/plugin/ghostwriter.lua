@@ -11,5 +11,5 @@ end, {
   complete = function(arg_lead)
     return require('ghostwriter.commands').complete(arg_lead)
   end,
-  desc = 'Ghostwriter: usage | reset | explain | lastPrompt | restart | status | enable | disable',
+  desc = 'Ghostwriter: accept | reject | usage | reset | explain | lastPrompt | restart | status | enable | disable',
 })

@@ -30,12 +30,13 @@ CLIENT_PROPERTIES: dict[str, Any] = {
     f"{CLIENT_SECTION}.server.command": {
         "type": "array",
         "items": {"type": "string"},
-        "minItems": 1,
-        "default": ["python3", "-m", "lsp_server"],
+        "default": [],
         "markdownDescription": (
-            "Command line that starts the Ghostwriter language server over stdio, e.g. "
-            '`["python3", "-m", "lsp_server"]`, `["ghostwriter", "serve"]` or '
-            '`["/path/to/venv/bin/python", "-m", "lsp_server"]`. Changing it restarts the server.'
+            "Command line that starts the Ghostwriter language server over stdio. Empty (the default): "
+            "`ghostwriter serve`, with `ghostwriter` taken from `PATH`, else from a workspace folder's "
+            "`.venv/bin` or `venv/bin`, else from `~/.local/bin` (pipx, uv tool). Otherwise e.g. "
+            '`["/path/to/ghostwriter", "serve"]` or `["/path/to/venv/bin/python", "-m", "lsp_server"]`. '
+            "Changing it restarts the server."
         ),
         "scope": "machine-overridable",
         "order": 0,

@@ -1,7 +1,11 @@
 import * as vscode from 'vscode';
+import * as readline from 'readline';
+import type { Readable } from 'stream';
 import {
+  CloseAction,
   ConfigurationParams,
   DidChangeConfigurationNotification,
+  ErrorAction,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
@@ -11,6 +15,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { AcceptedCompletion, inlineCompletionMiddleware } from './inline';
+import { COMMAND_SETTING, exitedMessage, serverLogLine } from './launch';
 import {
   CLIENT_SECTION,
   ClientCommands,
@@ -48,6 +53,8 @@ class Ghostwriter implements vscode.Disposable {
   private readonly serverKeys: string[];
   private readonly disposables: vscode.Disposable[] = [];
   private starting: Promise<void> | undefined;
+  /** The server's last stderr lines, for the one message when it dies before answering initialize. */
+  private lastStderr: string[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.serverKeys = declaredServerKeys(context.extension.packageJSON);
@@ -82,10 +89,18 @@ class Ghostwriter implements vscode.Disposable {
 
   private async doStart(): Promise<void> {
     this.status.starting();
+    this.startFailureShown = false;
     const launch = serverLaunch();
-    this.output.appendLine(
-      `Starting the server: ${[launch.command, ...launch.args].join(' ')}${launch.cwd ? ` (in ${launch.cwd})` : ''}`,
-    );
+    const argv = [launch.command, ...launch.args];
+    if (launch.problem) {
+      this.output.error(launch.problem);
+      this.status.failed(launch.problem);
+      this.reportStartFailure(launch.problem);
+      return;
+    }
+    this.output.info(`Starting the server: ${argv.join(' ')}${launch.cwd ? ` (in ${launch.cwd})` : ''}`);
+    this.lastStderr = [];
+    let running = false;
     const serverOptions: ServerOptions = {
       command: launch.command,
       args: launch.args,
@@ -98,6 +113,24 @@ class Ghostwriter implements vscode.Disposable {
         { scheme: 'untitled', language },
       ]),
       outputChannel: this.output,
+      // The server logs JSON lines with their level on stderr; the default would show each as [error].
+      stdioOptions: {
+        stdout: () => undefined, // stdout is the LSP channel
+        stderr: (input) => this.pipeServerLog(input),
+      },
+      // Before the server ever ran, a crash is a start failure: one message, no restart loop of pop-ups.
+      errorHandler: {
+        error: () => ({ action: running ? ErrorAction.Continue : ErrorAction.Shutdown, handled: !running }),
+        closed: () => {
+          if (running) {
+            return { action: CloseAction.Restart };
+          }
+          const message = exitedMessage(argv, this.lastStderr.slice(-3));
+          this.status.failed(message);
+          this.reportStartFailure(message);
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
       // The `ghostwriter` section as the user set it; see explicitServerSettings for why not defaults.
       initializationOptions: () => explicitServerSettings(this.serverKeys),
       initializationFailedHandler: (error) => {
@@ -117,9 +150,10 @@ class Ghostwriter implements vscode.Disposable {
       if (client !== this.client) {
         return;
       }
-      const running = event.newState === State.Running;
-      void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, running);
-      if (running) {
+      const isRunning = event.newState === State.Running;
+      running ||= isRunning;
+      void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT, isRunning);
+      if (isRunning) {
         this.status.running();
       } else if (event.newState === State.Starting) {
         this.status.starting();
@@ -131,18 +165,13 @@ class Ghostwriter implements vscode.Disposable {
     try {
       await client.start();
     } catch (error) {
+      if (!running && this.startFailureShown) {
+        return; // the close handler has said it already
+      }
       const message = error instanceof Error ? error.message : String(error);
-      this.output.appendLine(`The server failed to start: ${message}`);
+      this.output.error(`The server failed to start: ${message}`);
       this.status.failed(message);
-      void vscode.window
-        .showErrorMessage(`Ghostwriter: the language server failed to start (${message}).`, 'Show Output', 'Settings')
-        .then((choice) => {
-          if (choice === 'Show Output') {
-            this.output.show(true);
-          } else if (choice === 'Settings') {
-            void vscode.commands.executeCommand('workbench.action.openSettings', `${CLIENT_SECTION}.server`);
-          }
-        });
+      this.reportStartFailure(`the language server failed to start (${message}).`);
       return;
     }
     // Show numbers at once (today's usage persists across sessions) instead of waiting for a request.
@@ -154,6 +183,30 @@ class Ghostwriter implements vscode.Disposable {
     } catch {
       // An older server without the command: the first notification fills the item.
     }
+  }
+
+  private startFailureShown = false;
+
+  /** The one message for a server that cannot start: what was tried and the setting that fixes it. */
+  private reportStartFailure(message: string): void {
+    this.startFailureShown = true;
+    void vscode.window.showErrorMessage(`Ghostwriter: ${message}`, 'Open Settings', 'Show Output').then((choice) => {
+      if (choice === 'Show Output') {
+        this.output.show(true);
+      } else if (choice === 'Open Settings') {
+        void vscode.commands.executeCommand('workbench.action.openSettings', COMMAND_SETTING);
+      }
+    });
+  }
+
+  /** Server stderr → the log output channel, each line at the level the server gave it. */
+  private pipeServerLog(input: Readable): void {
+    const lines = readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 });
+    lines.on('line', (line) => {
+      this.lastStderr = [...this.lastStderr.slice(-9), line];
+      const { level, text } = serverLogLine(line);
+      this.output[level](text);
+    });
   }
 
   async stop(): Promise<void> {
@@ -297,7 +350,16 @@ class Ghostwriter implements vscode.Disposable {
     const markdown =
       typeof result === 'string' ? result : ((result as { value?: string } | undefined)?.value ?? '');
     if (!markdown) {
-      void vscode.window.showInformationMessage('Ghostwriter: nothing to explain here.');
+      // An empty answer is also what a failing backend gives (the server said why in its own message).
+      const usage = await this.execute<UsageSummary>(ServerCommands.showUsage).catch(() => undefined);
+      if (usage?.state === 'error') {
+        this.status.update(usage);
+        void vscode.window.showWarningMessage(
+          `Ghostwriter: cannot explain: the model backend is not answering${usage.message ? `: ${usage.message}` : ''}.`,
+        );
+      } else {
+        void vscode.window.showInformationMessage('Ghostwriter: nothing to explain here.');
+      }
       return;
     }
     const word = editor.document.getWordRangeAtPosition(position);

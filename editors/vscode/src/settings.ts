@@ -1,5 +1,7 @@
+import * as path from 'path';
 import * as vscode from 'vscode';
 
+import { findServer, notExecutableMessage, notFoundMessage, onPath } from './launch';
 import { CLIENT_SECTION, SERVER_SECTION } from './protocol';
 
 type Json = Record<string, unknown>;
@@ -62,6 +64,8 @@ export interface ServerLaunch {
   args: string[];
   env: Record<string, string>;
   cwd: string | undefined;
+  /** Why it cannot start (nothing found, not executable), in one sentence with the fix; else undefined. */
+  problem?: string;
 }
 
 export function serverLaunch(): ServerLaunch {
@@ -72,8 +76,12 @@ export function serverLaunch(): ServerLaunch {
     : typeof raw === 'string'
       ? raw.split(/\s+/).filter((part) => part.length > 0)
       : [];
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+  let problem: string | undefined;
   if (argv.length === 0) {
-    argv = ['python3', '-m', 'lsp_server'];
+    const found = findServer(folders, process.env);
+    argv = found.argv ?? ['ghostwriter', 'serve'];
+    problem = found.argv ? undefined : notFoundMessage(found.tried);
   }
   const envSetting = config.get<Record<string, unknown>>('server.env') ?? {};
   const env: Record<string, string> = {};
@@ -84,7 +92,13 @@ export function serverLaunch(): ServerLaunch {
   }
   const cwdSetting = config.get<string>('server.cwd') ?? '';
   const cwd = cwdSetting || vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  return { command: expandHome(argv[0]), args: argv.slice(1), env, cwd: cwd ? expandHome(cwd) : undefined };
+  if (!problem) {
+    argv[0] = expandHome(argv[0]);
+    // A relative path runs from the server's working directory, so check it from there.
+    const checked = /[\\/]/.test(argv[0]) && cwd ? path.resolve(expandHome(cwd), argv[0]) : argv[0];
+    problem = onPath(checked, { ...process.env, ...env }) ? undefined : notExecutableMessage(argv);
+  }
+  return { command: argv[0], args: argv.slice(1), env, cwd: cwd ? expandHome(cwd) : undefined, problem };
 }
 
 function expandHome(path: string): string {

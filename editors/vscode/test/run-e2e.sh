@@ -147,7 +147,7 @@ settings = {
     "ghostwriterClient.server.env": {
         "PYTHONPATH": repo,
         "GHOSTWRITER_CACHE_DIR": f"{run}/cache",
-        "GHOSTWRITER_CONFIG": f"{run}/no-user-config.json",
+        "GHOSTWRITER_CONFIG": "/dev/null",  # never the developer's own settings file
     },
     "ghostwriterClient.trace.server": "messages",
     # The server.
@@ -188,7 +188,10 @@ with open(f"{run}/data/Machine/settings.json", "w") as f:
     json.dump(machine, f, indent=2)
 PY
 
-CS_ENV=(env XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
+# HOME too: code-server keeps state under ~/.config/code-server and ~/.local/share/code-server, and the
+# run must never touch the user's own profile.
+mkdir -p "$RUN/home"
+CS_ENV=(env HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
   EXTENSIONS_GALLERY='{"serviceUrl":"http://127.0.0.1:9/gallery","itemUrl":"http://127.0.0.1:9/item"}')
 CS_ARGS=(--user-data-dir "$RUN/data" --extensions-dir "$RUN/ext")
 
@@ -221,4 +224,10 @@ export GW_E2E_FAKE_URL="${BASE_URL%/v1}"
 export GW_E2E_CHROMIUM="$CHROMIUM"
 export GW_E2E_MODE="${GHOSTWRITER_E2E_MODE:-full}"
 node "$HERE/e2e.mjs"
+# The server's stderr reaches the output channel with the levels it logged (not every line as [error]).
+CHANNEL_LOG="$(find "$RUN/data/logs" -path '*ghostwriter.ghostwriter/Ghostwriter.log' | head -1)"
+[ -n "$CHANNEL_LOG" ] || die "no log of the Ghostwriter output channel"
+grep -q '\[info\] \[cli\]' "$CHANNEL_LOG" || die "no server log line at info level in $CHANNEL_LOG"
+if grep -q '\[error\]' "$CHANNEL_LOG"; then die "server lines shown as errors: $(grep -m3 '\[error\]' "$CHANNEL_LOG")"; fi
+log "output channel: server log lines keep their levels"
 log "all checks passed in $(($(date +%s) - START)) s"

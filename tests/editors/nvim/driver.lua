@@ -138,7 +138,7 @@ end
 
 local gw = require('ghostwriter')
 gw.setup({
-  cmd = cfg.server_cmd,
+  cmd = cfg.server_cmd ~= vim.NIL and cfg.server_cmd or nil, -- null: the plugin finds the server itself
   settings = cfg.settings,
   inline = { engine = cfg.engine, debounce_ms = 50 },
 })
@@ -223,6 +223,7 @@ function steps.attach(r)
   r.client_id = client.id
   r.server_name = client.server_info and client.server_info.name
   r.root_dir = client.root_dir
+  r.cmd = client.config.cmd
   r.inline_completion_provider = caps.inlineCompletionProvider ~= nil
   r.hover_provider = caps.hoverProvider ~= nil and caps.hoverProvider ~= false
   r.code_action_provider = caps.codeActionProvider
@@ -358,8 +359,19 @@ function steps.code_action(r)
   -- and keep the question.
   local confirm = vim.fn.confirm
   r.confirmations = {}
+  r.previews = {}
   vim.fn.confirm = function(msg, ...)
     r.confirmations[#r.confirmations + 1] = msg
+    -- What the user sees while asked: the diff float the plugin opened.
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        local buf = vim.api.nvim_win_get_buf(win)
+        r.previews[#r.previews + 1] = {
+          filetype = vim.bo[buf].filetype,
+          lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false),
+        }
+      end
+    end
     return 1
   end
   local before = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
@@ -380,6 +392,55 @@ function steps.code_action(r)
     error(err, 0)
   end
   r.lines_after = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+end
+
+function steps.inline_diff(r)
+  -- codeActions.preview = 'inlineDiff': the proposal is written between markers with Accept / Reject lenses.
+  local spec = cfg.code_action
+  set_rules(spec.rules)
+  local range = spec.range
+  vim.lsp.buf.code_action({
+    apply = true,
+    range = { start = { range[1], 0 }, ['end'] = { range[2] + 1, 0 } },
+    filter = function(action)
+      return action.title:find(spec.title, 1, true) ~= nil
+    end,
+  })
+  local lenses = require('ghostwriter.lenses')
+  wait_until(function()
+    return lenses.pending(bufnr)
+  end, TIMEOUT, 'the inline diff markers')
+  r.lines_with_diff = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  -- Nobody asked for lenses: the plugin must have.
+  r.lenses = wait_until(function()
+    local got = vim.lsp.codelens.get(bufnr)
+    return #got >= 2 and got
+  end, TIMEOUT, 'Accept / Reject code lenses')
+  local ns = vim.lsp.codelens.__namespaces and vim.lsp.codelens.__namespaces[client.id]
+  r.lens_marks = ns and #vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, {}) or vim.NIL
+  -- Saving now would write the markers: the user is warned.
+  local notify = vim.notify
+  r.write_warnings = {}
+  vim.notify = function(msg, ...)
+    r.write_warnings[#r.write_warnings + 1] = msg
+    return notify(msg, ...)
+  end
+  vim.cmd('silent write')
+  vim.notify = notify
+  -- :Ghostwriter accept, the way a user would (through the plugin, not the raw command).
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  local done, failure = false, nil
+  lenses.decide(true, function(_, err)
+    done, failure = true, err
+  end)
+  wait_until(function()
+    return done and not lenses.pending(bufnr)
+  end, TIMEOUT, 'the accepted proposal')
+  check(not failure, 'accept failed: %s', vim.inspect(failure))
+  r.lines_after = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  r.lenses_after = wait_until(function()
+    return #vim.lsp.codelens.get(bufnr) == 0 and 0
+  end, TIMEOUT, 'the lenses to go')
 end
 
 function steps.statusline(r)
@@ -444,6 +505,10 @@ function steps.restart(r)
   end, START_TIMEOUT, 'a new client after restart')
   r.old_id = old
   r.new_id = client.id
+  -- The statusline is filled again without waiting for a model call.
+  r.statusline_after = wait_until(function()
+    return gw.usage_data() ~= nil and gw.statusline({ escape = false })
+  end, 5000, 'the statusline after restart')
   r.clients = #vim.lsp.get_clients({ name = 'ghostwriter' })
 end
 

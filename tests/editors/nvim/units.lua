@@ -45,6 +45,17 @@ local out = {
     message = '',
   }),
 }
+out.cost_text = vim.tbl_map(statusline.cost_text, {
+  { requests = 0 },
+  { requests = 3, unpricedRequests = 3, cost = 0 },
+  { requests = 3, unpricedRequests = 1, cost = 0.0012 },
+  { requests = 2, cost = vim.NIL },
+})
+out.empty_explain = {
+  commands.empty_explain_message({ state = 'error', message = 'Cannot reach http://127.0.0.1:9/v1' }),
+  commands.empty_explain_message({ state = 'ready' }),
+  commands.empty_explain_message(nil),
+}
 local f = assert(io.open(assert(arg[1], 'output path'), 'w'))
 f:write(vim.json.encode(out))
 f:close()

@@ -208,12 +208,32 @@ function M.explain(callback)
       return report(err)
     end
     if text == '' then
-      return util.notify_user('nothing to explain here')
+      return M.explain_nothing(bufnr)
     end
     vim.lsp.util.open_floating_preview(vim.split(text, '\n', { plain = true }), 'markdown', {
       border = 'rounded',
       focus_id = 'ghostwriter.explain',
     })
+  end, bufnr)
+end
+
+--- Why an explanation came back empty, in words: a failing backend is not "nothing to explain".
+---@param usage table? the server's usage summary
+---@return string
+function M.empty_explain_message(usage)
+  if type(usage) == 'table' and usage.state == 'error' then
+    local detail = type(usage.message) == 'string' and usage.message ~= '' and (': ' .. usage.message) or ''
+    return 'cannot explain: the model backend is not answering' .. detail .. ' (see :Ghostwriter status)'
+  end
+  return 'nothing to explain here (put the cursor on a name, a call or a statement)'
+end
+
+function M.explain_nothing(bufnr)
+  -- The server states the backend's health in its usage summary; ask for a fresh one.
+  M.execute(M.SHOW_USAGE, {}, function(err, usage)
+    usage = not err and usage or statusline.data()
+    local message = M.empty_explain_message(usage)
+    util.notify_user(message, usage and usage.state == 'error' and vim.log.levels.WARN or vim.log.levels.INFO)
   end, bufnr)
 end
 
@@ -315,6 +335,8 @@ end
 -- :Ghostwriter {subcommand}
 
 M.subcommands = {
+  accept = function() require('ghostwriter.lenses').decide(true) end,
+  reject = function() require('ghostwriter.lenses').decide(false) end,
   usage = function() M.usage() end,
   reset = function() M.reset() end,
   explain = function() M.explain() end,

@@ -11,7 +11,7 @@ local M = {}
 ---@field trigger string|false     request a suggestion now (virtual-text engine)
 
 ---@class ghostwriter.Options
----@field cmd? string[]            server command; default: `ghostwriter serve`, else `python3 -m lsp_server`
+---@field cmd? string[]            server command; default: the first `ghostwriter` found (see find_server), `serve`
 ---@field cmd_env? table<string,string>
 ---@field filetypes string[]
 ---@field root_markers string[]
@@ -77,11 +77,77 @@ M.defaults = {
 ---@type ghostwriter.Options
 M.options = vim.deepcopy(M.defaults)
 
-local function default_cmd()
-  if vim.fn.executable('ghostwriter') == 1 then
-    return { 'ghostwriter', 'serve' }
+--- Why the server cannot start with the current options (set by merge), or nil.
+---@type string?
+M.problem = nil
+
+--- The Ghostwriter checkout this plugin was loaded from (editors/neovim/lua/ghostwriter/config.lua → root).
+local function checkout_root()
+  local source = debug.getinfo(1, 'S').source:gsub('^@', '')
+  return vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(source)))))
+end
+
+--- Where README's install steps put `ghostwriter`, most specific first: PATH, the project's
+--- virtualenv, the checkout's own .venv (when this plugin is loaded from it), pipx / uv tool.
+---@param cwd? string
+---@return string[]
+function M.server_candidates(cwd)
+  cwd = cwd or vim.fn.getcwd()
+  local home = vim.env.HOME or '~'
+  return {
+    'ghostwriter',
+    cwd .. '/.venv/bin/ghostwriter',
+    cwd .. '/venv/bin/ghostwriter',
+    checkout_root() .. '/.venv/bin/ghostwriter',
+    home .. '/.local/bin/ghostwriter',
+  }
+end
+
+--- The first candidate that can run, as a command line; nil and the places tried when none can.
+---@param cwd? string
+---@return string[]?, string[]
+function M.find_server(cwd)
+  local tried = M.server_candidates(cwd)
+  for _, candidate in ipairs(tried) do
+    if vim.fn.executable(candidate) == 1 then
+      return { candidate == 'ghostwriter' and vim.fn.exepath(candidate) or candidate, 'serve' }, tried
+    end
   end
-  return { vim.fn.exepath('python3') ~= '' and 'python3' or 'python', '-m', 'lsp_server' }
+  return nil, tried
+end
+
+--- One message for a server that cannot start: the command tried and the option that fixes it.
+---@param cmd string[]? the user's command, or nil when none was found
+---@param tried string[]
+---@return string
+function M.not_found_message(cmd, tried)
+  local fix = "Install it (see the Ghostwriter README: pipx install /path/to/ghostwriter) or pass "
+    .. "cmd = { '/path/to/ghostwriter', 'serve' } to require('ghostwriter').setup()."
+  if cmd then
+    return ("cannot start the language server: %q is not an executable command. %s"):format(cmd[1], fix)
+  end
+  local places = {}
+  for i, candidate in ipairs(tried) do
+    places[i] = i == 1 and 'ghostwriter on PATH' or candidate
+  end
+  return ('cannot start the language server: no ghostwriter command found (tried %s). %s'):format(
+    table.concat(places, ', '),
+    fix
+  )
+end
+
+--- Why `cmd` cannot start, or nil.
+---@param cmd string[]?
+---@param tried string[]
+---@return string?
+function M.start_problem(cmd, tried)
+  if not cmd then
+    return M.not_found_message(nil, tried)
+  end
+  if type(cmd[1]) ~= 'string' or vim.fn.executable(cmd[1]) ~= 1 then
+    return M.not_found_message(cmd, tried)
+  end
+  return nil
 end
 
 --- Settings may be given as the section's content or wrapped in `{ ghostwriter = ... }`.
@@ -113,9 +179,20 @@ function M.merge(user)
       opts[key] = user[key]
     end
   end
-  opts.cmd = opts.cmd or default_cmd()
+  local tried
+  if opts.cmd == nil then
+    opts.cmd, tried = M.find_server()
+  end
   opts.settings = M.unwrap_settings(opts.settings)
-  check('cmd', opts.cmd, 'table')
+  -- Neovim asks for a hover only when the user presses K, so explaining on every hover costs nothing
+  -- unasked; the server's own default ("onDemand") would leave K empty.
+  if opts.settings.hover == nil or opts.settings.hover.mode == nil then
+    opts.settings.hover = vim.tbl_extend('force', opts.settings.hover or {}, { mode = 'always' })
+  end
+  M.problem = M.start_problem(opts.cmd, tried or M.server_candidates())
+  if opts.cmd ~= nil then
+    check('cmd', opts.cmd, 'table')
+  end
   check('filetypes', opts.filetypes, 'table')
   check('root_markers', opts.root_markers, 'table')
   check('settings', opts.settings, 'table')

@@ -34,12 +34,46 @@ local function on_configuration(_, params, ctx)
   return response
 end
 
-local function on_exit()
+local initialized = {} ---@type table<integer, boolean>
+
+local function on_init(client)
+  initialized[client.id] = true
+end
+
+--- A server that dies before answering `initialize` gets one message saying what ran and what to change
+--- (Neovim's own says only the exit code).
+local function on_exit(code, signal, client_id)
+  local started = initialized[client_id]
+  initialized[client_id] = nil
   vim.schedule(function()
     if #util.clients() == 0 then
       statusline.clear()
     end
+    if not started and (code ~= 0 or signal ~= 0) then
+      local cmd = config.options.cmd or {}
+      util.notify_user(
+        ('the language server `%s` exited with code %d before it started; run `%s doctor` in a terminal to see '
+          .. 'why, or pass another cmd to require(\'ghostwriter\').setup(). Details: :LspLog'):format(
+          table.concat(cmd, ' '),
+          code,
+          cmd[1] or 'ghostwriter'
+        ),
+        vim.log.levels.ERROR
+      )
+    end
   end)
+end
+
+local reported_problem ---@type string?
+
+--- Say once, in one message, why the server cannot start; true when it cannot.
+local function cannot_start()
+  local problem = config.problem
+  if problem and problem ~= reported_problem then
+    reported_problem = problem
+    util.notify_user(problem, vim.log.levels.ERROR)
+  end
+  return problem ~= nil
 end
 
 local function capabilities(opts)
@@ -69,6 +103,7 @@ function M.client_config(opts)
       ['ghostwriter/usage'] = statusline.on_usage,
       ['workspace/configuration'] = on_configuration,
     },
+    on_init = on_init,
     on_exit = on_exit,
   }
 end
@@ -79,7 +114,7 @@ end
 function M.start(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
   local opts = config.options
-  if not vim.tbl_contains(opts.filetypes, vim.bo[bufnr].filetype) then
+  if not vim.tbl_contains(opts.filetypes, vim.bo[bufnr].filetype) or cannot_start() then
     return nil
   end
   local cfg
@@ -105,8 +140,10 @@ local augroup = vim.api.nvim_create_augroup('ghostwriter', { clear = true })
 ---@param user_opts? table see ghostwriter.Options
 function M.setup(user_opts)
   local opts = config.merge(user_opts)
+  reported_problem = nil
   inline.reset_engine()
   commands.create()
+  require('ghostwriter.preview').install()
   vim.api.nvim_clear_autocmds({ group = augroup })
 
   vim.api.nvim_create_autocmd('LspAttach', {
@@ -117,6 +154,14 @@ function M.setup(user_opts)
         return
       end
       inline.attach(client, args.buf)
+      require('ghostwriter.lenses').attach(client, args.buf)
+      -- Fill the statusline at once (today's usage persists) instead of after the first model call;
+      -- after :Ghostwriter restart it would otherwise stay empty until then.
+      commands.execute(commands.SHOW_USAGE, {}, function(err, result)
+        if not err then
+          statusline.update(result)
+        end
+      end, args.buf)
       if opts.on_attach then
         opts.on_attach(client, args.buf)
       end
@@ -132,6 +177,9 @@ function M.setup(user_opts)
     end,
   })
 
+  if cannot_start() then
+    return
+  end
   if util.has_011 and vim.lsp.config and vim.lsp.enable then
     vim.lsp.config(util.name, M.client_config(opts))
     vim.lsp.enable(util.name)

@@ -335,16 +335,38 @@ function M.del_keymaps(bufnr)
   end
 end
 
+-- Without 'termguicolors' only cterm attributes show, and Neovim's ComplHint → NonText chain has a GUI
+-- colour only: the suggestion would look exactly like typed code. Dark grey (colour 8) reads as a
+-- suggestion on 16- and 256-colour terminals alike.
+M.CTERM_FG = 8
+
+--- Give the suggestion groups a terminal colour where the colour scheme gives none.
+function M.define_highlights()
+  local base = vim.fn.hlexists('ComplHint') == 1 and 'ComplHint' or 'Comment'
+  local resolved = vim.api.nvim_get_hl(0, { name = base, link = false })
+  vim.api.nvim_set_hl(0, config.options.inline.hl_group, {
+    default = true,
+    fg = resolved.fg,
+    ctermfg = resolved.ctermfg or M.CTERM_FG,
+    italic = resolved.italic,
+    cterm = { italic = true },
+  })
+  -- The built-in engine draws with ComplHint itself.
+  if base == 'ComplHint' and resolved.ctermfg == nil then
+    vim.api.nvim_set_hl(0, 'ComplHint', vim.tbl_extend('force', resolved, { ctermfg = M.CTERM_FG }))
+  end
+end
+
+local hl_group = vim.api.nvim_create_augroup('ghostwriter.highlights', { clear = true })
+vim.api.nvim_create_autocmd('ColorScheme', { group = hl_group, callback = M.define_highlights })
+
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 function M.attach(client, bufnr)
   if not config.options.inline.enabled then
     return
   end
-  vim.api.nvim_set_hl(0, config.options.inline.hl_group, {
-    default = true,
-    link = vim.fn.hlexists('ComplHint') == 1 and 'ComplHint' or 'Comment',
-  })
+  M.define_highlights()
   engine().attach(client, bufnr)
   M.set_keymaps(bufnr)
 end

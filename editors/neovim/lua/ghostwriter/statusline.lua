@@ -57,6 +57,23 @@ local function truncate(text, max)
   return vim.fn.strcharpart(text, 0, max - 1) .. '…'
 end
 
+--- Money for a session, or "price unknown" when no request had a price (a model missing from the
+--- pricing table): "$0" would claim it was free.
+---@param session table
+---@return string
+function M.cost_text(session)
+  local requests = tonumber(session.requests) or 0
+  local unpriced = tonumber(session.unpricedRequests) or 0
+  local cost = tonumber(session.cost)
+  if cost == nil and requests == 0 then
+    cost = 0
+  end
+  if cost == nil or (requests > 0 and unpriced >= requests) then
+    return 'price unknown'
+  end
+  return M.money(cost, session.currency)
+end
+
 --- The status string for a usage summary (without statusline escaping).
 ---@param usage table?
 ---@param opts? { prefix?: string, separator?: string, max_message?: integer }
@@ -90,9 +107,7 @@ function M.format(usage, opts)
   if hits then
     parts[#parts + 1] = ('%d %s'):format(hits, hits == 1 and 'hit' or 'hits')
   end
-  if session.cost ~= nil then
-    parts[#parts + 1] = M.money(session.cost, session.currency)
-  end
+  parts[#parts + 1] = M.cost_text(session)
   if state == 'busy' then
     parts[#parts + 1] = 'busy'
   end
