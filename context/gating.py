@@ -18,6 +18,7 @@ import tree_sitter
 
 from context import positions
 from context.language_specs import SPECS, LanguageSpec
+from context.local_view import open_triple_quote
 from context.syntax import SyntaxTree
 
 # What may follow the cursor on its line: a completion is inserted before these.
@@ -121,6 +122,10 @@ def _inside_literal(
 ) -> str | None:
     """'in-comment' / 'in-string' when the cursor is inside one, else None."""
     line_comment = spec.line_comment if spec is not None else _guess_line_comment(prefix)
+    if spec is not None and spec.indented_blocks and open_triple_quote(text, offset) is not None:
+        # A docstring being typed has no closing quotes yet: the tree (of a window that may end
+        # before any later quotes) reads the rest as broken code, the lexical scan does not.
+        return "in-string"
     if tree is None or spec is None:
         return _scan_line(prefix, line_comment, _QUOTES)
     byte = positions.byte_offset(text, offset)

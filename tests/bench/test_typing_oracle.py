@@ -46,8 +46,6 @@ def test_floor_shows_the_oracle_itself(report: dict) -> None:
 # finished line it asks single-line with stop "\n", so the true next text ("\n" + the next line) comes
 # back empty; inside a docstring whose closing quotes are not typed yet it asks as for code (no
 # closing-quote stop) and post-processing drops the right prose answer, on every key of the line.
-@pytest.mark.xfail(strict=True, reason="server: no suggestion at line ends before the next line, "
-                   "and prose answers dropped in a docstring not yet closed (coverage 94 %, prose 91 %)")
 def test_ghostwriter_suggests_the_right_text_wherever_text_is_missing(report: dict) -> None:
     row = report["table"]["ghostwriter"]
     assert row["all"]["coverage"] >= 95.0, row
@@ -55,7 +53,5 @@ def test_ghostwriter_suggests_the_right_text_wherever_text_is_missing(report: di
     assert row["prose"]["exact"] >= 95.0, row
 
 
-@pytest.mark.xfail(strict=True, reason="server: each key of a docstring line whose answer is dropped costs "
-                   "a model call (8.7 calls per 100 keys here)")
 def test_ghostwriter_calls_the_engine_rarely(report: dict) -> None:
     assert report["table"]["ghostwriter"]["calls_per_100_keys"] <= 4.8, report["table"]["ghostwriter"]

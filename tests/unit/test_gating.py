@@ -37,6 +37,10 @@ def _decide(language_id: str | None, marked: str) -> Decision:
         # strings, with interpolation allowed
         ("python", "x = 'é😋 |'", SINGLE, "string"),
         ("python", 'x = """doc\n|\n"""', MULTI, "docstring"),
+        # a docstring being typed, its closing quotes not there yet: prose, not broken code
+        ("python", 'def f():\n    """Return the |\n    return 1\n', SINGLE, "string"),
+        ("python", 'def f():\n    """Return the |\n    return 1\n\ndef g():\n    """G."""\n', MULTI, "docstring"),
+        ("python", 'x = 1  # not """ a docstring\ny = |', SINGLE, "single-line"),
         ("python", "x = f'a{|}'", SINGLE, "single-line"),
         ("python", "x = 'abc'|", SINGLE, "single-line"),
         ("python", "x = 'abc|", SINGLE, "string"),  # unterminated: read from the line text
