@@ -111,12 +111,17 @@ def fix_indentation(completion: str, cursor_line_prefix: str, indent_unit: str) 
 
 
 def _bracket_depth(line: str) -> int:
-    """Openers minus closers on a line, outside strings and comments (see overlap.bracket_chars)."""
+    """Openers minus closers on a line, outside strings and comments (see overlap.bracket_chars).
+
+    A `{` that ends its line opens a block in brace languages, whose lines are indented, not
+    aligned: it does not count. One inside the line opens a literal (a dict in Python), which does.
+    """
     depth = 0
-    for _, char in bracket_chars(line):
-        if char in "([":
+    last = len(line.rstrip()) - 1
+    for index, char in bracket_chars(line):
+        if char in "([" or (char == "{" and index != last):
             depth += 1
-        elif char in ")]":
+        elif char in ")]}":
             depth -= 1
     return depth
 

@@ -103,6 +103,8 @@ def test_balance_brackets(completion: str, prefix_line: str, suffix: str, expect
         ("    a()\n    b()", "    ", "    ", "a()\n    b()"),  # first line repeated the indent
         ("a()\n     b()", "", "    ", "a()\n    b()"),  # off by one column
         ("a(1,\n  2)", "", "    ", "a(1,\n  2)"),  # alignment is kept
+        ("m = {k: v\n     for k in x}\nn()", "", "    ", "m = {k: v\n     for k in x}\nn()"),  # inside a dict too
+        ("if x {\n     y()\n}", "", "    ", "if x {\n    y()\n}"),  # a block's brace: its body is indented
         ("x", "", "  ", "x"),
     ],
 )
