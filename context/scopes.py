@@ -68,16 +68,23 @@ def _anchor_offset(syntax: SyntaxTree, offset: int) -> int:
     spec = SPECS.get(syntax.language_id)
     if spec is None or not spec.indented_blocks:
         return offset
+    text = syntax.text
+    line_start = text.rfind("\n", 0, offset) + 1
+    rest = text[offset:_line_end(text, offset)]
+    if rest.strip() and not text[line_start:offset].strip():
+        # Only indentation before the cursor and code after it (a selection starting at column 1):
+        # the line's own code says where we are.
+        return offset + len(rest) - len(rest.lstrip())
     # Blocks end at their last token, so a blank line after a body is attributed to that body
     # and then filtered by indentation in enclosing_scopes.
-    return max(0, _skip_space_back(syntax.text, offset) - 1)
+    return max(0, _skip_space_back(text, offset) - 1)
 
 
 def _blank_line_indent(text: str, offset: int) -> int | None:
     """The cursor's column when only whitespace precedes it on its line, else None."""
     line_start = text.rfind("\n", 0, offset) + 1
     prefix = text[line_start:offset]
-    if prefix.strip() or _skip_space_back(text, line_start) == 0:
+    if prefix.strip() or text[offset:_line_end(text, offset)].strip() or _skip_space_back(text, line_start) == 0:
         return None
     return len(prefix.replace("\t", "    "))
 
@@ -88,3 +95,7 @@ def _skip_space_back(text: str, offset: int) -> int:
         offset -= 1
     return offset
 
+
+def _line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end < 0 else end

@@ -32,6 +32,8 @@ def asked(start: tuple[int, int], end: tuple[int, int], only: list[str] | None =
 @pytest.mark.parametrize(("start", "end", "only", "expected"), [
     ((1, 4), (1, 16), None, ["explain", "refactor", "docstring", "tests"]),  # a selection inside a function
     ((1, 4), (1, 4), None, ["docstring", "tests"]),  # no selection: only scope actions
+    ((1, 0), (2, 0), None, ["explain", "refactor", "docstring", "tests"]),  # whole lines, from column 1
+    ((0, 0), (0, 0), None, ["docstring", "tests"]),  # column 1 of the def line
     ((1, 4), (1, 16), ["quickfix"], []),
     ((1, 4), (1, 16), ["source"], ["tests"]),
 ])

@@ -68,6 +68,10 @@ def test_enclosing_scopes(language_id: str, source: str, marker: str, expected: 
         ("class C:\n    def m(self):\n        pass\n        |\n", "m"),
         ("def f():\n    |\n", "f"),  # empty body (an error tree)
         ("def f():\n    return g(|)\n", "f"),
+        # Column 1 of a line with code (a selection starting there): that line's own scope.
+        ("x = 1\n|def f():\n    return 1\n", "f"),
+        ("def f():\n|    return 1\n", "f"),
+        ("class C:\n    def m(self):\n|        pass\n", "m"),
     ],
 )
 def test_python_blank_lines_use_indentation(marked: str, expected: str | None) -> None:
