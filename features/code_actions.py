@@ -266,6 +266,9 @@ class CodeActions(Feature):
         self.services.client.show(types.MessageType.Warning, f"Ghostwriter: {reason}")
 
 
+    def document_changed(self, document: OpenDocument) -> None:
+        self.diffs.document_changed(document.uri)
+
     def register(self, server: LanguageServer) -> None:
         inline_diff.register(server, self.diffs)
 

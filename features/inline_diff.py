@@ -79,6 +79,9 @@ class InlineDiffs:
         self.services = services
         self.sessions: dict[str, Session] = {}
         self._ids = itertools.count(1)
+        self.lenses_moved: set[str] = set()
+        """Documents whose Accept / Reject lenses changed: the client is asked to refresh them once
+        the edit that moved them has arrived (before it, the lenses would point at the old text)."""
 
     @property
     def encoding(self) -> str:
@@ -94,6 +97,7 @@ class InlineDiffs:
         trailing = original.endswith(("\n", "\r")) or span_end < len(text)
         session = Session(f"gw{next(self._ids)}", document.uri, original, proposal, _eol(text), trailing)
         self.sessions[session.id] = session
+        self.lenses_moved.add(document.uri)
         block = render(session, note)
         new_text = text[:span_start] + block + text[span_end:]
         return versioned_edit(document.uri, version, minimal_text_edits(text, new_text, self.encoding))
@@ -124,7 +128,36 @@ class InlineDiffs:
         chosen = session.proposal if accept else session.original
         new_text = document.text[: where[0]] + chosen + document.text[where[1] :]
         self.sessions.pop(session_id, None)
+        self.lenses_moved.add(uri)
         return versioned_edit(uri, document.version, minimal_text_edits(document.text, new_text, self.encoding))
+
+    def document_changed(self, uri: str) -> None:
+        if uri in self.lenses_moved:
+            self.lenses_moved.discard(uri)
+            self.services.client.refresh_code_lenses()
+
+    def before_save(self, uri: str) -> list[types.TextEdit]:
+        """Edits that take pending proposals' markers out before the document is saved.
+
+        A proposal is text in the buffer until it is accepted or rejected; saved as it stands, the
+        file would hold the markers. Saving rejects what is still pending, and says so.
+        """
+        document = self.services.documents.get(uri)
+        pending = [s for s in self.sessions.values() if s.uri == uri]
+        if document is None or not pending:
+            return []
+        text = document.text
+        for session in pending:
+            where = self.locate(text, session)
+            self.sessions.pop(session.id, None)
+            if where is not None:
+                text = text[: where[0]] + session.original + text[where[1] :]
+        if text == document.text:
+            return []
+        self.lenses_moved.add(uri)
+        self.services.client.show(types.MessageType.Info,
+                                  "Ghostwriter: the pending proposal was rejected before saving; ask again to redo it.")
+        return minimal_text_edits(document.text, text, self.encoding)
 
     def code_lenses(self, uri: str) -> list[types.CodeLens]:
         document = self.services.documents.get(uri)
@@ -181,6 +214,10 @@ async def _apply(diffs: InlineDiffs, args: tuple[Any, ...], accept: bool) -> dic
 
 
 def register(server: LanguageServer, diffs: InlineDiffs) -> None:
+    @server.feature(types.TEXT_DOCUMENT_WILL_SAVE_WAIT_UNTIL)
+    def will_save(params: types.WillSaveTextDocumentParams) -> list[types.TextEdit]:
+        return diffs.before_save(params.text_document.uri)
+
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
         return diffs.code_lenses(params.text_document.uri)

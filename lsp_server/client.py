@@ -64,6 +64,13 @@ class Client:
     def progress(self) -> Progress:
         return self._server.work_done_progress
 
+    def refresh_code_lenses(self) -> None:
+        """Ask the client to re-request code lenses, where it supports that (LSP 3.16)."""
+        workspace = self.capabilities.workspace
+        lens = workspace.code_lens if workspace else None
+        if lens is not None and lens.refresh_support:
+            self._server.workspace_code_lens_refresh(None)
+
     def show(self, kind: types.MessageType, text: str) -> None:
         self._server.window_show_message(types.ShowMessageParams(type=kind, message=text))
 

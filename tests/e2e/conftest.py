@@ -57,6 +57,12 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> 
     def on_usage(params: Any) -> None:
         lsp_client.usage_notes.append(params)  # type: ignore[attr-defined]
 
+    lsp_client.lens_refreshes = 0  # type: ignore[attr-defined]
+
+    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def on_lens_refresh(params: None) -> None:  # editors that advertise refreshSupport answer it
+        lsp_client.lens_refreshes += 1  # type: ignore[attr-defined]
+
     yield
     if getattr(lsp_client, "initialized_by_test", False):
         await lsp_client.shutdown_session()

@@ -98,3 +98,25 @@ async def test_reject_restores_the_original_byte_for_byte(client: LanguageClient
     again = await execute(client, types.ExecuteCommandParams(
         command="ghostwriter.acceptDiff", arguments=arguments))
     assert again["applied"] is False and buffer.text == SOURCE
+
+
+async def test_saving_with_a_pending_proposal_rejects_it_first(client: LanguageClient, fake: FakeOpenAIServer,
+                                                               tmp_path: Path) -> None:
+    buffer, _ = await propose(client, fake, tmp_path)
+    edits = await client.text_document_will_save_wait_until_async(types.WillSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=buffer.uri), reason=types.TextDocumentSaveReason.Manual))
+    saved = apply_text_edits(buffer.text, list(edits or []), buffer.encoding)
+    assert saved == SOURCE  # the markers never reach the disk
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=buffer.uri)))
+    assert not lenses
+
+
+async def test_the_client_is_asked_to_refresh_lenses_once_the_block_arrived(
+        client: LanguageClient, fake: FakeOpenAIServer, tmp_path: Path) -> None:
+    buffer, arguments = await propose(client, fake, tmp_path)
+    await client.text_document_code_lens_async(types.CodeLensParams(  # a round trip: the refresh came before
+        text_document=types.TextDocumentIdentifier(uri=buffer.uri)))
+    workspace = client.capabilities.workspace if client.capabilities else None  # type: ignore[attr-defined]
+    supported = bool(workspace and workspace.code_lens and workspace.code_lens.refresh_support)
+    assert client.lens_refreshes == (1 if supported else 0)  # type: ignore[attr-defined]
