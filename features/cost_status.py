@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import diskcache
+from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import protocol
@@ -57,6 +58,42 @@ class DailyStore:
         self.cache.close()
 
 
+def usage_line(summary: dict[str, Any]) -> str:
+    """One line for a status bar: today's tokens, prompt-cache share and money."""
+    today = summary["today"]
+    tokens = today["promptTokens"] + today["completionTokens"]
+    cached = today["cachedPromptTokens"] / today["promptTokens"] if today["promptTokens"] else 0.0
+    if today["unpricedRequests"] and not today["cost"]:
+        money = "price unknown"
+    else:
+        money = f"{today['cost']:.4f} {today['currency']}"
+    return f"today {tokens:,} tokens, {cached:.0%} cached, {money}; {today['cacheHits']} disk-cache hits"
+
+
+class UsageProgress:
+    """Usage as work-done progress for clients without a status item: begun while calls run, ended idle."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.token: str | None = None
+
+    def show(self, summary: dict[str, Any]) -> None:
+        client = self.services.client
+        if not self.services.settings.status.progress or not client.shows_progress:
+            return
+        line = usage_line(summary)
+        if summary["state"] == protocol.STATE_BUSY:
+            if self.token is None:
+                self.token = f"ghostwriter-usage-{time.monotonic_ns()}"
+                client.progress.create(self.token)
+                client.progress.begin(self.token, types.WorkDoneProgressBegin(title="Ghostwriter", message=line))
+            else:
+                client.progress.report(self.token, types.WorkDoneProgressReport(message=line))
+        elif self.token is not None:
+            client.progress.end(self.token, types.WorkDoneProgressEnd(message=line))
+            self.token = None
+
+
 class CostStatus(Feature):
     name = "cost_status"
 
@@ -70,6 +107,7 @@ class CostStatus(Feature):
         # second), not per call: a transaction per keystroke costs the keystroke ~1 ms of CPU.
         self.unsaved: dict[str, list[UsageRecord]] = {}
         self.meter: EngineCacheMeter | None = None  # created once a bundled engine is ready
+        self.progress = UsageProgress(services)
         self.meter_read_at = float("-inf")
 
     def initialized(self) -> None:
@@ -141,6 +179,7 @@ class CostStatus(Feature):
             return
         self.last_sent, self.last_sent_at = encoded, now
         self.services.client.notify(protocol.USAGE_NOTIFICATION, summary)
+        self.progress.show(summary)
 
     def summary(self) -> dict[str, Any]:
         ledger = self.services.ledger

@@ -139,6 +139,13 @@ class PrivacySettings:
 
 
 @attrs.frozen
+class StatusSettings:
+    progress: bool = False
+    """Also show usage as work-done progress ($/progress), for clients that show no Ghostwriter status item
+    (JetBrains through LSP4IJ): tokens, cache hits and money while model calls run."""
+
+
+@attrs.frozen
 class LogSettings:
     level: Literal["debug", "info", "warning", "error"] = "info"
     file: str = ""
@@ -155,6 +162,7 @@ class Settings:
     pricing: dict[str, Price] = attrs.field(factory=dict)
     budget: BudgetSettings = attrs.field(factory=BudgetSettings)
     privacy: PrivacySettings = attrs.field(factory=PrivacySettings)
+    status: StatusSettings = attrs.field(factory=StatusSettings)
     log: LogSettings = attrs.field(factory=LogSettings)
 
     @property

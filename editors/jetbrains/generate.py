@@ -59,11 +59,14 @@ LANGUAGE_PATTERNS: dict[str, list[str]] = {
 # or is added on the tab (with completion from settings.schema.json).
 STARTER_KEYS: list[tuple[str, ...]] = [
     ("hover", "mode"),
+    ("status", "progress"),
 ]
 # Where the server's default does not work in LSP4IJ, the value that does.
 STARTER_OVERRIDES: dict[tuple[str, ...], Any] = {
     # "onDemand" answers only the ghostwriter.explain command, which LSP4IJ has no UI to send.
     ("hover", "mode"): "always",
+    # LSP4IJ shows no custom status item; it shows $/progress, so usage goes there too.
+    ("status", "progress"): True,
 }
 
 

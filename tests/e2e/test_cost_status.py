@@ -145,3 +145,22 @@ async def test_explicit_request_over_budget_asks_first(client: LanguageClient, f
     assert len(asked) == 1 and "session budget of 1000 tokens reached" in asked[0]
     assert bool(result.items) is (answer == "Spend anyway")
     assert len(model_calls(fake)) == (2 if answer == "Spend anyway" else 1)
+
+
+async def test_usage_shown_as_progress_where_asked(client: LanguageClient, fake: FakeOpenAIServer,
+                                                   tmp_path: Path) -> None:
+    """For clients without a status item (LSP4IJ), `status.progress` shows the figures as $/progress."""
+    fake.set_rules([{"endpoint": "completions", "reply": "math.pi * radius ** 2", "usage": COMPLETION_USAGE,
+                     "delay_ms": 1500}])  # long enough for the watcher to see the call in flight
+    await start(client, fake, tmp_path, {"pricing": PRICE, "status": {"progress": True}})
+    uri = open_document(client, tmp_path / "area.py", SOURCE)
+    await client.text_document_inline_completion_async(inline_params(uri, 4, 11))
+    deadline = asyncio.get_running_loop().time() + 5
+    ended: list[Any] = []
+    while not ended and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        ended = [r for reports in client.progress_reports.values() for r in reports
+                 if isinstance(r, types.WorkDoneProgressEnd)]
+    assert ended, client.progress_reports
+    assert ended[-1].message is not None and "1,209 tokens" in ended[-1].message
+    assert "EUR" in ended[-1].message
