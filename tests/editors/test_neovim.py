@@ -550,11 +550,14 @@ def test_inline_diff_lenses_show_and_accept(virtual: dict[str, Any]) -> None:
     titles = sorted(lens["command"]["title"] for lens in diff["lenses"])
     assert titles == ["✔ Accept", "✘ Reject"]
     assert diff["lens_marks"] >= 1  # drawn in the buffer, not only fetched
-    assert any("still holds a Ghostwriter proposal" in message for message in diff["write_warnings"])
     first, last = CODE_ACTION["range"]
     assert diff["lines_after"][first - 1 : first - 1 + len(REFACTORED)] == REFACTORED
     assert not any("ghostwriter" in line for line in diff["lines_after"])
     assert diff["lenses_after"] == 0
+    # Saved with a second proposal pending: the server rejected it first, so no marker reached the disk.
+    assert diff["pending_after_save"] is False
+    assert not any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in diff["saved_lines"])
+    assert any("rejected before saving" in message for message in diff["save_messages"])
 
 
 def test_restart_starts_a_new_server(virtual: dict[str, Any]) -> None:

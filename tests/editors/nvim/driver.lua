@@ -418,15 +418,6 @@ function steps.inline_diff(r)
   end, TIMEOUT, 'Accept / Reject code lenses')
   local ns = vim.lsp.codelens.__namespaces and vim.lsp.codelens.__namespaces[client.id]
   r.lens_marks = ns and #vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, {}) or vim.NIL
-  -- Saving now would write the markers: the user is warned.
-  local notify = vim.notify
-  r.write_warnings = {}
-  vim.notify = function(msg, ...)
-    r.write_warnings[#r.write_warnings + 1] = msg
-    return notify(msg, ...)
-  end
-  vim.cmd('silent write')
-  vim.notify = notify
   -- :Ghostwriter accept, the way a user would (through the plugin, not the raw command).
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
   local done, failure = false, nil
@@ -441,6 +432,31 @@ function steps.inline_diff(r)
   r.lenses_after = wait_until(function()
     return #vim.lsp.codelens.get(bufnr) == 0 and 0
   end, TIMEOUT, 'the lenses to go')
+  -- A second proposal, then a save while it is pending: the server rejects it first (willSaveWaitUntil),
+  -- so neither the buffer nor the file on disk keeps the markers.
+  vim.lsp.buf.code_action({
+    apply = true,
+    range = { start = { range[1], 0 }, ['end'] = { range[2] + 1, 0 } },
+    filter = function(action)
+      return action.title:find(spec.title, 1, true) ~= nil
+    end,
+  })
+  wait_until(function()
+    return lenses.pending(bufnr)
+  end, TIMEOUT, 'the second proposal')
+  local notify = vim.notify
+  r.save_messages = {}
+  vim.notify = function(msg, ...)
+    r.save_messages[#r.save_messages + 1] = msg
+    return notify(msg, ...)
+  end
+  vim.cmd('silent write')
+  r.pending_after_save = lenses.pending(bufnr)
+  r.saved_lines = vim.fn.readfile(vim.api.nvim_buf_get_name(bufnr))
+  wait_until(function()
+    return #r.save_messages > 0
+  end, TIMEOUT, 'the message about the rejected proposal')
+  vim.notify = notify
 end
 
 function steps.statusline(r)

@@ -48,7 +48,11 @@ function M.attach(client, bufnr)
     group = group,
     buffer = bufnr,
     callback = function()
-      if M.pending(bufnr) then
+      -- A server that answers willSaveWaitUntil rejects pending proposals before the save (and
+      -- says so); only without it would the markers reach the disk.
+      local sync = client.server_capabilities and client.server_capabilities.textDocumentSync
+      local rejects_on_save = type(sync) == 'table' and sync.willSaveWaitUntil
+      if M.pending(bufnr) and not rejects_on_save then
         util.notify_user('this file still holds a Ghostwriter proposal between <<<<<<< / >>>>>>> markers; '
           .. ':Ghostwriter accept or :Ghostwriter reject it, or the markers are saved too', vim.log.levels.WARN)
       end
