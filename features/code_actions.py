@@ -88,7 +88,8 @@ class ActionRunner:
         start, end = self._span(document, data)
         text = document.text
         try:
-            answer = await self._generate(str(data["action"]), self._messages(document, data, start, end))
+            answer = await self._generate(str(data["action"]), self._messages(document, data, start, end),
+                                          document.uri)
             proposal = parse_edit(answer)
         except (BackendError, EditParseError, ActionCancelled) as error:
             return Outcome(reason=getattr(error, "user_message", str(error)) or "Cancelled.")
@@ -107,7 +108,7 @@ class ActionRunner:
         suffix = self._thinking().suffix
         messages = explain_messages(document.language_id, document.text[start:end], suffix=suffix)
         try:
-            return strip_think(await self._generate("explain", messages)) or None
+            return strip_think(await self._generate("explain", messages, document.uri)) or None
         except (BackendError, ActionCancelled) as error:
             self.services.client.show(types.MessageType.Warning,
                                       f"Ghostwriter: {getattr(error, 'user_message', error)}")
@@ -130,10 +131,10 @@ class ActionRunner:
         return thinking_options(settings.thinking.budget, settings.backend.base_url,
                                 self.services.router.model_for("codeAction"))
 
-    async def _generate(self, action: str, messages: tuple[Message, ...]) -> str:
+    async def _generate(self, action: str, messages: tuple[Message, ...], source: str) -> str:
         thinking = self._thinking()
         request = GenerationRequest(feature="codeAction", model=self.services.router.model_for("codeAction"),
-                                    messages=messages, extra_body=thinking.extra_body, retry=True,
+                                    messages=messages, extra_body=thinking.extra_body, retry=True, source=source,
                                     max_tokens=self.services.settings.code_actions.max_tokens + thinking.extra_tokens)
         token = await self._begin_progress(f"Ghostwriter: {action}")
         cancelled: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
