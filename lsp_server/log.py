@@ -1,11 +1,12 @@
 """Structured JSON log lines to stderr or a file, never stdout (stdout is the LSP channel).
 
 Callers attach fields with `extra={"fields": {...}}`, and code, prompts or completions with
-`extra={"content": {...}}`: with `log.content` set to "omit" those are left out of every line (only
-their sizes are kept). The current LSP request id is added from pygls' context variable when there
-is one. API keys the server knows of are masked in every line, whatever carried them. Lines are
-formatted and written by a writer thread: JSON formatting and a file write cost ~0.1 ms a line,
-which the keystroke path should not pay.
+`extra={"content": {...}}`: with `log.content` set to "omit" those are left out of every line
+(only their sizes are kept); otherwise they are logged with their secrets redacted. The current
+LSP request id is added from pygls' context variable when there is one. API keys the server
+knows of are masked in every line, whatever carried them. Lines are formatted and written by a
+writer thread: JSON formatting and a file write cost ~0.1 ms a line, which the keystroke path
+should not pay.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ def mask_secrets(line: str) -> str:
     return line
 
 
+def _redacted(value: Any) -> Any:
+    from lsp_server.redact import redact  # (imported late: logging is set up before anything else loads)
+
+    return redact(value)[0] if isinstance(value, str) else value
+
+
 def _current_request_id() -> Any:
     try:
         return _request_id_source()
@@ -78,8 +85,8 @@ class JsonFormatter(logging.Formatter):
         if isinstance(content, dict):
             if _content_mode == "omit":
                 entry.update({f"{name}_chars": len(str(value)) for name, value in content.items()})
-            else:
-                entry.update(content)
+            else:  # even in full, secrets in code are logged as their placeholders
+                entry.update({name: _redacted(value) for name, value in content.items()})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return mask_secrets(json.dumps(entry, ensure_ascii=False, default=str))
