@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cache import CachedResult, PromptCache, cache_key
@@ -39,6 +39,15 @@ class Generation:
     stopped_early: bool = False
     redacted: int = 0
     """Spans replaced by placeholders before the request left the machine."""
+    said: str = ""
+    """The model's own text, placeholders and all (`text` has them restored). Structured answers (an edit
+    as JSON) are parsed from this and their fields restored after: a secret holding a quote or a line
+    break, put back inside a JSON string, would break it."""
+    redactor: Redactor = field(default_factory=Redactor)
+
+    def restore(self, text: str) -> str | None:
+        """Part of `said` with the placeholders put back; None if it names one never handed out."""
+        return self.redactor.restore(text)
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ class Pipeline:
         timings["received"] = time.perf_counter()
         sent_text = generation.text  # with placeholders: what the cache keeps, so no secret reaches the disk
         generation.text = _restored(sent_text, redactor)
-        generation.redacted = redactor.count
+        generation.said, generation.redactor, generation.redacted = sent_text, redactor, redactor.count
 
         def account() -> None:
             self._record(request.feature, generation, local)
@@ -258,7 +267,8 @@ class Pipeline:
                     redactor: Redactor) -> Generation:
         usage = Usage(prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens)
         generation = Generation(_restored(hit.text, redactor), usage, hit.model, hit.finish_reason, True,
-                                (time.perf_counter() - started) * 1000, redacted=redactor.count)
+                                (time.perf_counter() - started) * 1000, redacted=redactor.count, said=hit.text,
+                                redactor=redactor)
         self.defer(lambda: self._record(request.feature, generation, local))
         return generation
 

@@ -178,3 +178,42 @@ async def test_the_bundled_engine_stream_is_still_aborted_at_once(tmp_path: Path
         finally:
             await backend.aclose()
     assert pipeline.ledger.session.estimatedRequests == 1
+
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\"x\\n\n-----END RSA PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize(("answer", "replacement"), [
+    ('{"replacement": "KEY = \\"\\"\\"<SECRET_1>\\"\\"\\"\\n", "explanation": "kept <SECRET_1>"}',
+     f'KEY = """{PEM}"""\n'),
+    ('```json\n{"replacement": "x = 1\\n"}\n```', "x = 1\n"),
+])
+def test_an_edit_is_parsed_from_what_the_model_said_then_restored(answer: str, replacement: str) -> None:
+    """A secret with quotes, backslashes and line breaks, put back inside the JSON, would break it."""
+    from features.code_actions import restored_proposal
+    from features.edit_parsing import parse_edit
+    from lsp_server.backends import Usage
+    from lsp_server.generation import Generation
+    from lsp_server.redact import Redactor
+
+    redactor = Redactor()
+    assert redactor.redact(f'KEY = """{PEM}"""') == 'KEY = """<SECRET_1>"""'
+    generation = Generation(redactor.restore(answer) or "", Usage(), "m", "stop", False, 1.0, said=answer,
+                            redactor=redactor)
+    proposal = restored_proposal(parse_edit(generation.said), generation)
+    assert proposal.replacement == replacement
+    assert "<SECRET_1>" not in proposal.explanation
+
+
+def test_an_edit_naming_an_unknown_placeholder_changes_nothing() -> None:
+    from features.code_actions import restored_proposal
+    from features.edit_parsing import EditParseError, EditProposal
+    from lsp_server.backends import Usage
+    from lsp_server.generation import Generation
+    from lsp_server.redact import Redactor
+
+    redactor = Redactor()
+    redactor.redact(f"k = '{KEY}'")
+    generation = Generation("", Usage(), "m", "stop", False, 1.0, said="", redactor=redactor)
+    with pytest.raises(EditParseError):
+        restored_proposal(EditProposal("k = '<SECRET_3>'"), generation)
