@@ -131,8 +131,14 @@ class Pipeline:
                 prefix = "Automatic completions paused: " if automatic else "Request refused: "
                 raise BudgetExceeded(prefix + reason)
         timings["sent"] = time.perf_counter()
-        generation, rest = await self._call(backend, request, text, started, should_stop, on_text, timings,
-                                            prompt_tokens, keep_open=not local)
+        parts: list[str] = []
+        try:
+            generation, rest = await self._call(backend, request, text, started, should_stop, on_text, timings,
+                                                prompt_tokens, keep_open=not local, parts=parts)
+        except asyncio.CancelledError:
+            if not local:  # sent and abandoned (typed past): the endpoint bills it anyway, so the ledger shows it
+                self._record_abandoned(request, text, "".join(parts), started, prompt_tokens)
+            raise
         timings["received"] = time.perf_counter()
         sent_text = generation.text  # with placeholders: what the cache keeps, so no secret reaches the disk
         generation.text = _restored(sent_text, redactor)
@@ -219,11 +225,11 @@ class Pipeline:
     async def _call(self, backend: Backend, request: GenerationRequest, text_sent: str, started: float,
                     should_stop: Callable[[str], bool] | None,
                     on_text: Callable[[str], None] | None, timings: dict[str, float],
-                    prompt_tokens: int | None = None,
-                    keep_open: bool = False) -> tuple[Generation, AsyncIterator[Chunk] | None]:
+                    prompt_tokens: int | None = None, keep_open: bool = False,
+                    parts: list[str] | None = None) -> tuple[Generation, AsyncIterator[Chunk] | None]:
         """Stream the answer. With `keep_open`, a stream stopped early is handed back unclosed, to be
         read on for its usage (a remote endpoint bills the whole answer whether we read it or not)."""
-        parts: list[str] = []
+        parts = parts if parts is not None else []
         usage: Usage | None = None
         finish: str | None = None
         stopped = False
@@ -257,6 +263,15 @@ class Pipeline:
                           completion_tokens=max(1, len(text) // 4) if text else 0, estimated=True)
         duration = (time.perf_counter() - started) * 1000
         return Generation(text, usage, request.model, finish, False, duration, stopped), rest
+
+    def _record_abandoned(self, request: GenerationRequest, text_sent: str, partial: str, started: float,
+                          prompt_tokens: int | None) -> None:
+        """A cancelled remote call: its usage never arrives, so it is recorded as our estimate, marked so."""
+        usage = Usage(prompt_tokens=self._prompt_count(request, text_sent, prompt_tokens),
+                      completion_tokens=max(1, len(partial) // 4) if partial else 0, estimated=True)
+        generation = Generation(partial, usage, request.model, "cancelled", False,
+                                (time.perf_counter() - started) * 1000)
+        self.defer(lambda: self._record(request.feature, generation, False))
 
     def _prompt_count(self, request: GenerationRequest, text: str, counted: int | None) -> int:
         """The caller's own count when it has one: re-counting a whole prompt with the real tokenizer

@@ -217,3 +217,23 @@ def test_an_edit_naming_an_unknown_placeholder_changes_nothing() -> None:
     generation = Generation("", Usage(), "m", "stop", False, 1.0, said="", redactor=redactor)
     with pytest.raises(EditParseError):
         restored_proposal(EditProposal("k = '<SECRET_3>'"), generation)
+
+
+@pytest.mark.parametrize(("local", "recorded"), [(False, 1), (True, 0)])
+async def test_a_call_abandoned_mid_stream_is_recorded_as_an_estimate_when_remote(tmp_path: Path, local: bool,
+                                                                                  recorded: int) -> None:
+    """Typed past: the endpoint bills the call all the same, so the ledger shows it (marked estimated)."""
+    with FakeOpenAIServer(models=["m"]) as fake:
+        fake.set_rules([Rule(reply="a " * 100, chunk_delay_ms=20, usage=USAGE)])
+        pipeline, backend = make(fake, tmp_path, local=local)
+        started = asyncio.Event()
+        try:
+            task = asyncio.ensure_future(pipeline.generate(completion("x\n"), on_text=lambda text: started.set()))
+            await asyncio.wait_for(started.wait(), 5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        finally:
+            await backend.aclose()
+    session = pipeline.ledger.session
+    assert (session.requests, session.estimatedRequests) == (recorded, recorded)
