@@ -37,7 +37,7 @@ def _p(kind: str, pattern: str, label: str = "SECRET", group: int | str = 0, fla
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _SECRET_WORDS = (r"(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
-                 r"|authorization|credentials?)")
+                 r"|secret[_-]?key|authorization|credentials?)")
 
 # Order is priority: where two matches overlap, the earlier row wins.
 PATTERNS: tuple[SecretPattern, ...] = (
@@ -55,9 +55,10 @@ PATTERNS: tuple[SecretPattern, ...] = (
     # Upper-case names only: a lower-case `token=token,` is a keyword argument, not a secret.
     _p("env-assignment", r"^\s*(?:export\s+)?[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_KEY"
        r"|PRIVATE_KEY|CREDENTIALS?)=(?P<q>[\"']?)(?P<v>[^\s\"'#]+)(?P=q)\s*(?:#.*)?$", group="v"),
-    # In code: a quoted value assigned to a name that says secret, long enough to be one.
+    # In code: a quoted value assigned to a name that ends in a secret word (`db_password`, not
+    # `tokenizer_path`), long enough to be one.
     _p("secret-assignment", r"\b[\w.-]*" + _SECRET_WORDS
-       + r"[\w.-]*[\"']?\s*[:=]\s*(?P<q>[\"'])(?P<v>[^\"'\n]{8,})(?P=q)", group="v", flags=re.IGNORECASE),
+       + r"(?![\w-])[\"']?\s*[:=]\s*(?P<q>[\"'])(?P<v>[^\"'\n]{8,})(?P=q)", group="v", flags=re.IGNORECASE),
     _p("email", r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
        label="EMAIL"),
     _p("private-ipv4", r"(?<![\w.])(?:10(?:\." + _OCTET + r"){3}|172\.(?:1[6-9]|2\d|3[01])(?:\." + _OCTET + r"){2}"

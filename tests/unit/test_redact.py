@@ -32,6 +32,8 @@ SECRETS = [
     ("env-assignment", "export API_TOKEN='abc123'\n", "abc123", "<SECRET_1>"),
     ("env-assignment", "SECRET=x9 # set by ops\n", "x9", "<SECRET_1>"),
     ("secret-assignment", 'db_password = "hunter2hunter2"', "hunter2hunter2", "<SECRET_1>"),
+    ("secret-assignment", '{"client_secret": "c0ffee-c0ffee"}', "c0ffee-c0ffee", "<SECRET_1>"),
+    ("secret-assignment", "SECRET_KEY = 'django-insecure-abc123'", "django-insecure-abc123", "<SECRET_1>"),
     ("email", "# maintainer: jane.doe+gw@corp.example.org", "jane.doe+gw@corp.example.org", "<EMAIL_1>"),
     ("private-ipv4", "HOST = '10.1.2.3'", "10.1.2.3", "<IP_1>"),
     ("private-ipv4", "connect('172.16.0.9', 80)", "172.16.0.9", "<IP_1>"),
@@ -62,6 +64,8 @@ def test_every_pattern_has_a_row() -> None:
         'api_key = "your_api_key_here"\n',
         "secret_count = 3\n",
         "MAX_TOKENS=5\n",
+        'tokenizer_path = "models/tokenizer.json"\n',  # the secret word must end the name
+        'secret_count_label = "number of secrets"\n',
         "    token=token,\n",  # a keyword argument on its own line
         "DB_PASSWORD=${DB_PASSWORD}\n",
         "url = 'postgres://admin:$PGPASS@db/app'",
