@@ -115,6 +115,9 @@ class ExplainHover(Feature):
         self.memory: OrderedDict[str, str] = OrderedDict()
         self.armed: dict[str, Armed] = {}
 
+    def document_closed(self, uri: str) -> None:
+        self.armed.pop(uri, None)  # an explanation armed for a closed file would otherwise stay for good
+
     @property
     def markdown(self) -> bool:
         hover = self.services.client.capabilities.text_document
