@@ -186,7 +186,7 @@ class Editor:
 
 
 async def run_load(seconds: float, editors: int = 8, pause_s: tuple[float, float] = (0.02, 0.12),
-                   seed: int = 1, log_level: str = "error") -> dict[str, Any]:
+                   seed: int = 1, log_level: str = "error", disk_cache: bool = True) -> dict[str, Any]:
     rng = random.Random(seed)
     with FakeOpenAIServer(models=[MODEL]) as fake, tempfile.TemporaryDirectory() as workdir:
         root = Path(workdir)
@@ -201,7 +201,7 @@ async def run_load(seconds: float, editors: int = 8, pause_s: tuple[float, float
             usage_notes[0] += 1
 
         settings = {"backend": {"kind": "openai", "baseUrl": fake.url, "model": MODEL},
-                    "cache": {"dir": str(root / "cache")}, "completion": {"debounceMs": 0}}
+                    "cache": {"dir": str(root / "cache"), "enabled": disk_cache}, "completion": {"debounceMs": 0}}
         client.set_configuration(settings, section="ghostwriter")
         await client.initialize_session(types.InitializeParams(
             capabilities=capabilities_for("visual_studio_code"), initialization_options=settings,
@@ -285,9 +285,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--editors", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-disk-cache", action="store_true", help="settings cache.enabled false")
     parser.add_argument("--json", type=Path, help="write the full result (with RSS samples) here")
     args = parser.parse_args(argv)
-    result = asyncio.run(run_load(args.minutes * 60, args.editors, seed=args.seed))
+    result = asyncio.run(run_load(args.minutes * 60, args.editors, seed=args.seed,
+                                  disk_cache=not args.no_disk_cache))
     result["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

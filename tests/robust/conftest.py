@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import SERVER_ENV
+from tests.robust.counts import REPORT
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
@@ -18,3 +20,11 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     yield
     if getattr(lsp_client, "initialized_by_test", False):
         await lsp_client.shutdown_session()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The suites' counts (inputs fuzzed, faults injected, requests under load), shown even with -q."""
+    if REPORT:
+        terminalreporter.section("robustness")
+        for name, figure in REPORT.items():
+            terminalreporter.write_line(f"{name}: {figure}")

@@ -24,6 +24,7 @@ from pytest_lsp import LanguageClient
 from tests.e2e import test_bundled_engine as engine
 from tests.e2e.conftest import inline_params, open_document, start
 from tests.fakes.faults import FAULTS, FaultyServer
+from tests.robust import counts
 
 MODEL = "qwen2.5-coder-1.5b"
 SOURCE = "import math\n\n\ndef area(radius):\n    return \n"
@@ -32,13 +33,6 @@ BOUND_S = 20.0  # every request answered within this, on a busy 2-core machine
 STATUS_FAULTS = {"429": {"status": 429, "retry_after_s": 1, "error_message": "rate limited"},
                  "500": {"status": 500, "error_message": "internal"},
                  "503": {"status": 503, "error_message": "overloaded"}}
-injected = {"faults": 0}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def count_faults() -> Iterator[None]:
-    yield
-    print(f"\nfaults: {injected['faults']} injected")
 
 
 @pytest.fixture
@@ -59,7 +53,7 @@ async def suggest(client: LanguageClient, uri: str) -> list[str]:
 
 
 def arm(server: FaultyServer, fault: str) -> None:
-    injected["faults"] += 1
+    counts.add("faults: injected")
     if fault in STATUS_FAULTS:
         server.set_rules([STATUS_FAULTS[fault]])
     else:
@@ -112,6 +106,7 @@ async def test_broken_refactor_stream_applies_nothing(client: LanguageClient, fa
     [refactor] = [a for a in actions or [] if isinstance(a, types.CodeAction) and "Refactor" in a.title]
     arm(faulty, fault)
     resolved = await asyncio.wait_for(client.code_action_resolve_async(refactor), BOUND_S)
+    counts.add("faults: edits from a broken stream", len(applied) + (resolved.edit is not None))
     assert resolved.edit is None and not applied  # nothing partial reaches the buffer
     await asyncio.sleep(0.2)
     assert client.messages, "the user is told why nothing happened"
@@ -139,7 +134,7 @@ async def test_bundled_engine_dying_mid_answer_is_reported_and_restarted(tmp_pat
             engine.inline_params(uri, 1, 0, automatic=False)))
         await asyncio.sleep(0.8)  # a few pieces streamed
         os.kill(first, signal.SIGKILL)
-        injected["faults"] += 1
+        counts.add("faults: injected")
         result = await asyncio.wait_for(pending, BOUND_S)
         assert not result.items or result.items[0].insert_text != " stand-in reply"  # nothing from a cut stream
         status = await engine.usage(client)

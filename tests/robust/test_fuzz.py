@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from lsp_server import protocol
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.robust import counts
 from tests.robust.rpc import RawServer
 
 EXAMPLES = int(os.environ.get("GW_FUZZ_EXAMPLES", "1500"))
@@ -76,10 +77,14 @@ def server() -> Iterator[RawServer]:
         raw.notify("textDocument/didOpen", {"textDocument": {"uri": PROBE_URI, "languageId": "python",
                                                              "version": 1, "text": PROBE_TEXT}})
         yield raw
-        assert raw.alive(), "the server died during fuzzing"
+        alive = raw.alive()
         frames = raw.frames_sent
         raw.close()
-    print(f"\nfuzz: {tried['inputs']} inputs tried ({frames} messages); answers: {dict(sorted(outcomes.items()))}")
+    assert alive, "the server died during fuzzing"
+    counts.add("fuzz: inputs tried", tried["inputs"])
+    counts.add("fuzz: messages sent", frames)
+    counts.REPORT["fuzz: answers"] = dict(sorted(outcomes.items()))
+    counts.add("fuzz: server crashes", 0 if alive else 1)
 
 
 def still_serving(server: RawServer) -> None:

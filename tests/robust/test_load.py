@@ -14,6 +14,7 @@ import os
 import pytest
 
 from bench.robust.load import run_load
+from tests.robust import counts
 
 SECONDS = float(os.environ.get("GW_LOAD_SECONDS", "60"))
 MAX_GROWTH = 0.15
@@ -24,6 +25,10 @@ async def test_eight_editors_typing_at_once() -> None:
     result = await run_load(SECONDS, editors=8)
     shown = {k: v for k, v in result.items() if k != "rss_samples"}
     print(f"\nload: {json.dumps(shown)}")
+    for name in ("requests", "answered", "cancelled", "unanswered", "wrong_edits", "lost_documents"):
+        counts.add(f"load: {name}", result[name])
+    counts.REPORT["load: peak RSS MiB"] = result["rss_mib"]["peak"]
+    counts.REPORT["load: RSS growth, 2nd to 4th quarter"] = f"{result['rss_growth_q2_to_q4']:.1%}"
     assert result["server_alive"]
     assert result["requests"] > 8 * SECONDS  # several requests a second per editor, even on 2 busy cores
     assert result["unanswered"] == 0 and result["errors"] == 0
