@@ -33,6 +33,7 @@ from features.edit_parsing import (
 )
 from lsp_server import protocol
 from lsp_server.backends import GenerationRequest, Message
+from lsp_server.command_args import command_arguments
 from lsp_server.errors import BackendError
 from lsp_server.feature import Feature
 from lsp_server.generation import Generation, cancel_quietly
@@ -293,7 +294,7 @@ class CodeActions(Feature):
 
         @server.command(protocol.CMD_APPLY_ACTION)
         async def apply_action(*args: Any) -> dict[str, Any]:
-            arguments = _arguments(args)
+            arguments = command_arguments(args)
             if not arguments or not isinstance(arguments[0], dict):
                 return {"applied": False, "reason": "expected [action data, instruction?]"}
             instruction = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], str) else None
@@ -317,7 +318,3 @@ def _short(message: str, limit: int = 60) -> str:
 def _titled(title: str, outcome: Outcome) -> str:
     return f"{title} {outcome.note}" if outcome.note else title
 
-
-def _arguments(args: tuple[Any, ...]) -> list[Any]:
-    """Commands arrive as (a, b) or ([a, b]) depending on the client; accept both."""
-    return list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args)

@@ -25,6 +25,7 @@ from features.chat_prompts import explain_messages, thinking_options
 from features.edit_parsing import strip_think
 from lsp_server import protocol
 from lsp_server.backends import GenerationRequest
+from lsp_server.command_args import uri_and_position
 from lsp_server.documents import Snapshot
 from lsp_server.errors import BackendError
 from lsp_server.feature import Feature
@@ -121,6 +122,9 @@ class ExplainHover(Feature):
         self.memory: OrderedDict[str, str] = OrderedDict()
         self.armed: dict[str, Armed] = {}
 
+    def document_closed(self, uri: str) -> None:
+        self.armed.pop(uri, None)  # an explanation armed for a closed file would otherwise stay for good
+
     @property
     def markdown(self) -> bool:
         hover = self.services.client.capabilities.text_document
@@ -216,10 +220,9 @@ class ExplainHover(Feature):
 
         @server.command(protocol.CMD_EXPLAIN)
         async def explain(*args: Any) -> str | None:
-            uri, where = (args[0] if len(args) == 1 and isinstance(args[0], list) else list(args))[:2]
-            position = types.Position(line=int(where["line"]), character=int(where["character"]))
+            uri, position = uri_and_position(args)
             try:
-                return await self.explain_command(str(uri), position)
+                return await self.explain_command(uri, position)
             except BackendError as error:
                 self.services.client.show(types.MessageType.Error, f"Ghostwriter: {error.user_message}")
                 return None

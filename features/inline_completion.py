@@ -29,6 +29,7 @@ from features.completion_prompt import (
 )
 from features.completion_trace import CompletionStats, Trace
 from lsp_server import protocol
+from lsp_server.command_args import command_arguments
 from lsp_server.documents import OpenDocument, Snapshot
 from lsp_server.errors import BackendError, BudgetExceeded
 from lsp_server.feature import Feature
@@ -296,7 +297,7 @@ class InlineCompletion(Feature):
         @server.command(protocol.CMD_COMPLETION_ACCEPTED)
         def accepted_command(*args: Any) -> None:
             self.stats.accepted += 1
-            arguments = args[0] if len(args) == 1 and isinstance(args[0], list) else list(args)
+            arguments = command_arguments(args)
             if len(arguments) >= 3 and isinstance(arguments[2], int):
                 self.stats.accepted_chars += arguments[2]
 

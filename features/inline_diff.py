@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 
 from features.edit_parsing import danger_note
 from lsp_server import protocol
+from lsp_server.command_args import uri_and_id
 from lsp_server.edits import minimal_text_edits, versioned_edit
 from lsp_server.services import Services
 
@@ -202,8 +203,8 @@ def preview_edit(diffs: InlineDiffs, document: OpenDocument, version: int, span:
 
 
 async def _apply(diffs: InlineDiffs, args: tuple[Any, ...], accept: bool) -> dict[str, Any]:
-    uri, session_id = (args[0] if len(args) == 1 and isinstance(args[0], list) else list(args))[:2]
-    outcome = diffs.decide(str(uri), str(session_id), accept)
+    uri, session_id = uri_and_id(args)
+    outcome = diffs.decide(uri, session_id, accept)
     client = diffs.services.client
     if isinstance(outcome, str):
         client.show(types.MessageType.Warning, f"Ghostwriter: {outcome}")

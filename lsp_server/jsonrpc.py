@@ -7,17 +7,20 @@ tests/unit/test_pygls_overrides.py fails if pygls changes what these rely on.
 from __future__ import annotations
 
 import contextvars
+import functools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from lsp_server.deferred import AfterResponse
 
+log = logging.getLogger("ghostwriter.jsonrpc")
 VERSIONED_METHODS = {
     types.TEXT_DOCUMENT_INLINE_COMPLETION,
     types.TEXT_DOCUMENT_COMPLETION,
@@ -54,6 +57,8 @@ class RequestNotes:
         self.on_responded[self.current_id()] = callback
 
     def note(self, data: dict[str, Any], params: dict[str, Any]) -> None:
+        if not _is_request_id(data.get("id")):  # JSON-RPC allows no other (a list would not even hash)
+            return
         if data.get("method") == types.TEXT_DOCUMENT_INLINE_COMPLETION:  # the one request traced
             if len(self.arrivals) > _KEEP:
                 self.arrivals.clear()
@@ -79,6 +84,8 @@ class GhostwriterProtocol(LanguageServerProtocol):
         if "id" in data and isinstance(params, dict) and data.get("method") in VERSIONED_METHODS:
             self.notes.note(data, params)
         try:
+            if "method" in data and not isinstance(data["method"], str):
+                raise JsonRpcInvalidRequest("the method must be a string")
             return super().structure_message(data)
         except JsonRpcException as error:
             # pygls drops a request whose params don't parse; the editor would wait for it forever.
@@ -93,6 +100,9 @@ class GhostwriterProtocol(LanguageServerProtocol):
         # keystroke, the attributes say the same. Everything else goes the usual way.
         method = getattr(message, "method", None)
         if method is None or self._shutdown or getattr(message, "jsonrpc", None) != "2.0":
+            if not hasattr(message, "jsonrpc"):  # left unstructured: no "jsonrpc" key, or not an object
+                self._refuse(message)
+                return
             super().handle_message(message)
             return
         context = contextvars.copy_context()
@@ -100,6 +110,32 @@ class GhostwriterProtocol(LanguageServerProtocol):
             context.run(self._handle_request, message.id, method, message.params)
         else:
             context.run(self._handle_notification, method, message.params)
+
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
+        # pygls files the future of every async or generator handler under `msg_id` in
+        # `_request_futures`, and only a request's answer takes it out again. A notification's
+        # future (a random id: didOpen/didChange/didClose are generator built-ins) stayed there
+        # for good: ~1 KB per keystroke, 90 MB after 35,000 keystrokes of eight editors
+        # (bench/robust/load.py). Such futures are dropped once they are done; nothing looks them up.
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if isinstance(callback, functools.partial) and callback.func == self._send_handler_result:
+            return  # a request: its answer removes it, and $/cancelRequest needs it until then
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        if future.done():
+            self._request_futures.pop(msg_id, None)
+        else:
+            future.add_done_callback(lambda _: self._request_futures.pop(msg_id, None))
+
+    def _refuse(self, message: Any) -> None:
+        """Answer a request that is not JSON-RPC 2.0 with Invalid Request; pygls would fail on it and
+        leave the client waiting. Anything else without a usable id is logged and dropped."""
+        msg_id = message.get("id") if isinstance(message, dict) else None
+        if isinstance(message, dict) and "method" in message and _is_request_id(msg_id):
+            self._send_response(msg_id, error=JsonRpcInvalidRequest("not a JSON-RPC 2.0 request").to_response_error())
+        else:
+            log.warning("ignored a message that is not JSON-RPC 2.0: %.200r", message)
 
     def _send_response(self, msg_id: Any, result: Any | None = None, error: Any | None = None) -> None:
         # Overridden to learn when an answer is out: latency traces end there, and deferred
@@ -148,3 +184,8 @@ class _TimedWriter:
 
     def close(self) -> Any:
         return self.inner.close()
+
+
+def _is_request_id(value: Any) -> bool:
+    """JSON-RPC ids are strings or numbers (integers, in LSP)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)

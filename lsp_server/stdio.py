@@ -33,11 +33,23 @@ class PipeReader:
     async def readline(self) -> bytes:
         return await self.stream.readline()
 
-    async def readexactly(self, n: int) -> bytes:
+    async def readexactly(self, n: int) -> str:  # pygls hands the body to json.loads, which takes str too
         try:
-            return await self.stream.readexactly(n)
+            body = await self.stream.readexactly(n)
         except asyncio.IncompleteReadError as error:  # the client went away mid-message
-            return error.partial
+            body = error.partial
+        return decode_body(body)
+
+
+def decode_body(body: bytes) -> str:
+    """A message body as text. LSP bodies are UTF-8; invalid bytes become U+FFFD rather than losing the
+    whole message, which for a request would leave the editor waiting for an answer that never comes.
+    (json.loads would decode it the same way, surrogatepass included, so valid bodies cost nothing more.)"""
+    try:
+        return body.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        log.warning("a message from the client is not valid UTF-8; invalid bytes replaced")
+        return body.decode("utf-8", "replace")
 
 
 async def open_pipe_reader(stdin: BinaryIO) -> PipeReader | None:
@@ -61,7 +73,8 @@ def serve_stdio(server: LanguageServer, stdin: BinaryIO | None = None, stdout: B
 
     async def main() -> None:
         reader = await open_pipe_reader(source) or StdinAsyncReader(source, server.thread_pool)
-        await run_async(stop_event=stop, reader=reader, protocol=server.protocol, logger=log,
+        await run_async(stop_event=stop, reader=reader,  # type: ignore[arg-type]  # (str bodies, see above)
+                        protocol=server.protocol, logger=log,
                         error_handler=server.report_server_error)
 
     try:

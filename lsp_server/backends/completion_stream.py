@@ -130,8 +130,8 @@ def parse_event_line(line: bytes | str, url: str) -> dict[str, Any] | None:
         event = json.loads(data)
     except json.JSONDecodeError as exc:
         raise openai.APIError(f"malformed event from the server: {data[:200]}", _request(url), body=None) from exc
-    if not isinstance(event, dict):
-        return None
+    if not isinstance(event, dict):  # an array or a bare value: not an event of this API at all
+        raise openai.APIError(f"malformed event from the server: {data[:200]}", _request(url), body=None)
     if event.get("error"):  # an error reported inside an otherwise healthy stream
         error = event["error"]
         message = error.get("message") if isinstance(error, dict) else str(error)
@@ -162,11 +162,15 @@ def _request(url: str) -> httpx2.Request:
 
 
 def chunk_fields(event: Mapping[str, Any]) -> tuple[str, str | None, Mapping[str, Any] | None]:
-    """(text, finish reason, usage) of one completion event."""
+    """(text, finish reason, usage) of one completion event; TypeError for an event of another shape."""
     choices = event.get("choices") or []
+    if not isinstance(choices, list) or not all(isinstance(choice, dict) for choice in choices):
+        raise TypeError(f"'choices' is not a list of objects: {str(choices)[:100]}")
     text, finish = "", None
-    if choices and isinstance(choices[0], dict):
+    if choices:
         text = choices[0].get("text") or ""
         finish = choices[0].get("finish_reason")
+        if not isinstance(text, str) or not (finish is None or isinstance(finish, str)):
+            raise TypeError(f"a choice of the wrong shape: {str(choices[0])[:100]}")
     usage = event.get("usage")
     return text, finish, usage if isinstance(usage, dict) else None

@@ -84,6 +84,8 @@ class OpenAICompatBackend:
                 chunk = _chunk_from_json(event) if isinstance(event, dict) else _to_chunk(event)
                 if chunk is not None:
                     yield chunk
+        except (TypeError, AttributeError, ValueError) as exc:  # events of another shape, fields of a wrong type
+            raise self._malformed(exc) from exc
         except StreamDropped as exc:
             raise self._dropped(exc) from exc
         except openai.APIError as exc:
@@ -126,8 +128,15 @@ class OpenAICompatBackend:
 
     def _dropped(self, exc: openai.APIConnectionError) -> BackendServerError:
         # The server answered, so it is reachable: it went away while streaming.
-        return BackendServerError(f"{self.base_url} dropped the connection mid-answer; the server may have crashed",
-                                  detail=self._scrub(repr(exc)))
+        if self.name == "vllm":  # its URL is an address the user never chose; the supervisor restarts it
+            message = "The bundled vLLM engine stopped mid-answer; it is restarted if it crashed (see the server log)"
+        else:
+            message = f"{self.base_url} dropped the connection mid-answer; the server may have crashed"
+        return BackendServerError(message, detail=self._scrub(repr(exc)))
+
+    def _malformed(self, exc: Exception) -> BackendServerError:
+        return BackendServerError(f"{self.base_url} sent an answer that is not an OpenAI-compatible stream",
+                                  detail=self._scrub(repr(exc))[:300])
 
     # -- models and tokens -----------------------------------------------------------------------
     async def list_models(self) -> list[str]:

@@ -48,6 +48,8 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAIServer:
     """Scripted OpenAI-compatible endpoint; thread-safe; usable as a context manager."""
 
+    handler_class: type[BaseHTTPRequestHandler]  # set below; tests/fakes/faults.py serves a faulty one
+
     def __init__(
         self,
         rules: list[Rule] | None = None,
@@ -77,7 +79,7 @@ class FakeOpenAIServer:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeOpenAIServer:
-        server = self._server = _Server(self._address, _Handler)
+        server = self._server = _Server(self._address, self.handler_class)
         server.fake = self
         if self._tls is not None:
             server.socket = self._tls.wrap_socket(server.socket, server_side=True)
@@ -376,6 +378,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+FakeOpenAIServer.handler_class = _Handler
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,8 @@ passed, then serves /v1/models and a trivial /v1/completions. Behaviour comes fr
     STAND_IN_IGNORE_SIGTERM   "1": ignore SIGTERM, so only SIGKILL stops it
     STAND_IN_WORKER_PID_FILE  spawn an "engine worker" child in the same process group; write its pid here
     STAND_IN_PID_LOG          append this process's pid to this file (counts starts)
+    STAND_IN_REPLY            the completion text (default " stand-in reply")
+    STAND_IN_CHUNK_DELAY_MS   milliseconds between streamed pieces of it (default 0), so it can die mid-answer
 """
 
 from __future__ import annotations
@@ -74,7 +76,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"INFO stand-in: Starting to load model {args.model}...", flush=True)
     name = args.served_model_name or args.model
-    server = FakeOpenAIServer([Rule(reply=" stand-in reply")], models=[name], host=args.host, port=args.port)
+    delay_ms = _env_float("STAND_IN_CHUNK_DELAY_MS") or 0.0
+    rule = Rule(reply=os.environ.get("STAND_IN_REPLY", " stand-in reply"), chunk_chars=2 if delay_ms else None,
+                chunk_delay_ms=delay_ms)
+    server = FakeOpenAIServer([rule], models=[name], host=args.host, port=args.port)
     startup = _env_float("STAND_IN_STARTUP_S") or 0.3
     refuse = os.environ.get("STAND_IN_STARTUP_MODE") == "refuse"
     if not refuse:

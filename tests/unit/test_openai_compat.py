@@ -234,7 +234,6 @@ async def test_fim_calls_send_the_key_and_headers_and_reuse_one_connection(fake)
     ("event: message", None),
     ("", None),
     ('data: {"choices": [{"text": "x"}]}', {"choices": [{"text": "x"}]}),
-    ("data: [1, 2]", None),
 ])
 def test_event_lines(line: str, expected: object) -> None:
     from lsp_server.backends.completion_stream import DONE, parse_event_line
@@ -243,7 +242,8 @@ def test_event_lines(line: str, expected: object) -> None:
     assert (event is DONE) if expected == "done" else event == expected
 
 
-@pytest.mark.parametrize("line", ['data: {"error": {"message": "out of memory"}}', "data: {not json"])
+@pytest.mark.parametrize("line", ['data: {"error": {"message": "out of memory"}}', "data: {not json",
+                                  "data: [1, 2]", "data: 7"])
 def test_error_events_and_garbage_raise_api_errors(line: str) -> None:
     import openai
 
@@ -305,3 +305,45 @@ async def test_https_trusts_what_the_sdk_trusts(self_signed, monkeypatch) -> Non
             assert "".join(c.text for c in await collect(trusted, fim())) == " + b"
         finally:
             await trusted.aclose()
+
+
+@pytest.mark.parametrize("event", [{"choices": "nope"}, {"choices": [1, 2]}, {"choices": [{"text": 7}]},
+                                   {"choices": [{"text": "x", "finish_reason": ["stop"]}]}])
+def test_events_of_another_shape_are_type_errors(event: dict[str, object]) -> None:
+    from lsp_server.backends.completion_stream import chunk_fields
+
+    with pytest.raises(TypeError):
+        chunk_fields(event)
+
+
+@pytest.mark.parametrize("event", [{"choices": []}, {"choices": None, "usage": {"prompt_tokens": 3}},
+                                   {"choices": [{"text": None, "finish_reason": None}]}])
+def test_events_without_text_are_fine(event: dict[str, object]) -> None:
+    from lsp_server.backends.completion_stream import chunk_fields
+
+    assert chunk_fields(event)[0] == ""
+
+
+@pytest.mark.parametrize("request_", [fim(), GenerationRequest(feature="hover", model="chatter",
+                                                               messages=({"role": "user", "content": "hi"},))])
+async def test_a_stream_of_the_wrong_shape_is_a_server_error(request_: GenerationRequest) -> None:
+    from tests.fakes.faults import FaultyServer
+
+    with FaultyServer(models=["coder", "chatter"]) as faulty:
+        faulty.fault = "wrong_shape"
+        backend = OpenAICompatBackend("openai", faulty.url, SECRET, 2.0)
+        try:
+            with pytest.raises(BackendServerError, match="not an OpenAI-compatible stream"):
+                await collect(backend, request_)
+        finally:
+            await backend.aclose()
+
+
+async def test_the_bundled_engine_breaking_mid_answer_is_named_as_such(fake) -> None:
+    fake.set_rules([Rule(reply="a b c d e f", chunk_chars=2, abort_after_chunks=2)])
+    backend = OpenAICompatBackend("vllm", fake.url, None, 2.0)
+    try:
+        with pytest.raises(BackendServerError, match="bundled vLLM engine stopped mid-answer"):
+            await collect(backend, fim())
+    finally:
+        await backend.aclose()

@@ -24,6 +24,8 @@ OVERRIDDEN: list[tuple[type, str, list[str]]] = [
     (LanguageServerProtocol, "set_writer", ["self", "writer", "include_headers"]),
     (LanguageServerProtocol, "_handle_request", ["self", "msg_id", "method_name", "params"]),
     (LanguageServerProtocol, "_handle_notification", ["self", "method_name", "params"]),
+    (LanguageServerProtocol, "_execute_handler", ["self", "msg_id", "handler", "callback", "args", "kwargs"]),
+    (LanguageServerProtocol, "_send_handler_result", ["self", "future", "msg_id"]),
     (LanguageServerProtocol, "lsp_text_document__did_open", ["self", "params"]),
     (LanguageServerProtocol, "lsp_text_document__did_change", ["self", "params"]),
     (LanguageServerProtocol, "lsp_text_document__did_close", ["self", "params"]),
@@ -67,3 +69,41 @@ def test_versions_and_arrivals_are_noted_for_the_running_request() -> None:
     assert protocol.notes.wanted_version() == 3
     assert protocol.notes.arrival() is not None
     assert protocol.notes.wanted_version() is None  # taken once
+
+
+async def test_notification_futures_are_not_kept() -> None:
+    """pygls keeps every async or generator handler's future until a response removes it; notifications
+    have none, so each keystroke's didChange used to stay in `_request_futures` for good."""
+    import asyncio
+    import json
+
+    server = GhostwriterServer()
+    protocol: GhostwriterProtocol = server.protocol  # type: ignore[assignment]
+    protocol._send_response = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    seen: list[Any] = []
+
+    def on_change(params: Any) -> None:
+        seen.append(params)
+
+    @server.feature("custom/note")
+    async def on_note(params: Any) -> None:
+        await asyncio.sleep(0)
+        seen.append(params)
+
+    @server.feature("custom/slow")
+    async def on_slow(params: Any) -> int:
+        await asyncio.sleep(0.05)
+        return 1
+
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(on_change)
+    change = {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_CHANGE, "params": {
+        "textDocument": {"uri": "file:///a.py", "version": 2}, "contentChanges": [{"text": "x"}]}}
+    for message in [change] * 50 + [{"jsonrpc": "2.0", "method": "custom/note", "params": {}}] * 50:
+        protocol.handle_message(json.loads(json.dumps(message), object_hook=protocol.structure_message))
+    protocol.handle_message(json.loads('{"jsonrpc": "2.0", "id": 9, "method": "custom/slow", "params": {}}',
+                                       object_hook=protocol.structure_message))
+    await asyncio.sleep(0.01)
+    assert len(seen) == 100
+    assert list(protocol._request_futures) == [9]  # the running request stays, so it can be cancelled
+    await asyncio.sleep(0.1)
+    assert not protocol._request_futures
