@@ -103,7 +103,9 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to, with its usage
+        (_subparsers(parser).get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     known = feature_names()
     unknown = [name for name in args.exclude if name not in known]
     if unknown:
@@ -151,6 +153,7 @@ def run_command(args: argparse.Namespace) -> int:
     from lsp_server.commands import command
     from lsp_server.commands.session import CommandError, ExitCode
     from lsp_server.commands.terminal import Terminal
+    from lsp_server.errors import BackendError, BudgetExceeded
     from lsp_server.log import setup_logging
 
     prog = f"ghostwriter {args.command}"
@@ -167,6 +170,10 @@ def run_command(args: argparse.Namespace) -> int:
         terminal.close()
         print(f"{prog}: {error.message}", file=sys.stderr)
         return error.code
+    except BackendError as error:  # what the editor would show in a message, as one line
+        terminal.close()
+        print(f"{prog}: {error.user_message}", file=sys.stderr)
+        return ExitCode.BUDGET if isinstance(error, BudgetExceeded) else ExitCode.FAILED
     except KeyboardInterrupt:
         terminal.close()
         print(f"{prog}: interrupted", file=sys.stderr)
