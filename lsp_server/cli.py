@@ -138,6 +138,32 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run_server(args))
 
 
+def run_until_done(coro: Any) -> Any:
+    """Run a command's coroutine; Ctrl-C interrupts at once, wherever it lands, then the command's
+    cleanup runs (the engine stopped, usage saved) before KeyboardInterrupt goes on.
+
+    Not asyncio.run: its SIGINT handler only cancels the task at the next await, so a blocking step
+    (a file being replaced) would hold Ctrl-C back until it ended.
+    """
+    import asyncio
+    import contextlib
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        if not task.done():  # it landed in the loop itself: cancel the command and let its cleanup run
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        raise
+    finally:
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -147,7 +173,6 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def run_command(args: argparse.Namespace) -> int:
     """Run a headless command: its result on stdout, problems in one line on stderr, never a traceback."""
-    import asyncio
     import inspect
 
     from lsp_server.commands import command
@@ -165,7 +190,7 @@ def run_command(args: argparse.Namespace) -> int:
     terminal = Terminal()
     try:
         outcome = command(args.command).run(args, terminal)
-        return int(asyncio.run(outcome) if inspect.iscoroutine(outcome) else outcome)
+        return int(run_until_done(outcome) if inspect.iscoroutine(outcome) else outcome)
     except CommandError as error:
         terminal.close()
         print(f"{prog}: {error.message}", file=sys.stderr)
