@@ -138,8 +138,19 @@ def comment_prefix(language_id: str | None) -> str:
     return "#" if language_id in HASH_COMMENT_LANGUAGES else "//"
 
 
+def quoted_snippet(path: str, text: str, template: FimTemplate) -> tuple[str, str]:
+    """A snippet from another file made inert: no template token (which would end its section and open
+    another, e.g. a forged `<|fim_middle|>`), and a path on one line."""
+    for token in template.special_tokens:
+        if token in text:
+            text = text.replace(token, "")
+        if token in path:
+            path = path.replace(token, "")
+    return " ".join(path.split()), text
+
+
 def snippets_as_comments(snippets: Sequence[tuple[str, str]], language_id: str | None) -> str:
-    """Context for templates without a repo form: commented blocks headed by their path."""
+    """Context for templates without a repo form: commented blocks headed by their path, each line a comment."""
     marker = comment_prefix(language_id)
     blocks = []
     for path, text in snippets:
@@ -151,7 +162,8 @@ def snippets_as_comments(snippets: Sequence[tuple[str, str]], language_id: str |
 def _repo_context(template: FimTemplate, parts: PromptParts) -> str:
     assert template.file_section is not None and template.current_file_header is not None
     header = template.repo_header.format(repo=parts.repo_name) if template.repo_header and parts.repo_name else ""
-    sections = "".join(template.file_section.format(path=path, text=text) for path, text in parts.snippets)
+    quoted = (quoted_snippet(path, text, template) for path, text in parts.snippets)
+    sections = "".join(template.file_section.format(path=path, text=text) for path, text in quoted)
     return header + sections + template.current_file_header.format(path=parts.path)
 
 
@@ -164,7 +176,8 @@ def render_with_offsets(template: FimTemplate, parts: PromptParts) -> RenderedPr
     if uses_repo_form(template, parts):
         lead, prefix = _repo_context(template, parts), parts.prefix
     else:
-        lead, prefix = "", snippets_as_comments(parts.snippets, parts.language_id) + parts.prefix
+        quoted = [quoted_snippet(path, text, template) for path, text in parts.snippets]
+        lead, prefix = "", snippets_as_comments(quoted, parts.language_id) + parts.prefix
     head, tail = template.layout.split("{prefix}")
     if "{suffix}" in head:  # suffix-first layouts (codestral)
         head = head.replace("{suffix}", parts.suffix)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -43,6 +43,8 @@ class Snippet:
     score: float
     kind: str  # "definition" | "similar"
     line: int = 0  # zero-based start line, the last tie-breaker
+    # The file's full path, what the privacy rules are checked against; not part of the snippet's identity.
+    source: str = field(default="", compare=False)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class WorkspaceIndex:
         """Name → (file, definition) over the scanned files: a lookup costs one dict access per name."""
         self._lock = threading.Lock()
         self._tick = 0
+        self.shareable: Callable[[str], bool] = lambda path: True
+        """Whether a file's content may be offered as context now; the server sets it from privacy.rules."""
 
     # -- open documents ----------------------------------------------------------------------
     def update_document(self, uri: str, syntax: SyntaxTree) -> None:
@@ -156,6 +160,8 @@ class WorkspaceIndex:
             found.setdefault((snippet.path, snippet.line, definition.name), snippet)
 
         for key, entry in self._recent_documents(exclude):
+            if not self.shareable(key):
+                continue
             self._refresh(entry)
             for name in wanted:
                 for definition in entry.by_name.get(name, ())[:MAX_PER_NAME]:
@@ -167,7 +173,8 @@ class WorkspaceIndex:
                        for key, definition in self._scanned_by_name.get(name, ())[:MAX_PER_NAME * 2]
                        if key != exclude and key not in self._open]
         for key, definition in scanned:
-            add(key, definition, WORKSPACE_WEIGHT)
+            if self.shareable(key):
+                add(key, definition, WORKSPACE_WEIGHT)
         return _ranked(found.values())
 
     def similar_snippets(
@@ -175,7 +182,8 @@ class WorkspaceIndex:
     ) -> list[Snippet]:
         """The best window of each recent open document by Jaccard similarity of identifiers."""
         deadline = time.perf_counter() + budget_ms / 1000
-        recent = self._recent_documents(uri_to_key(exclude_uri))
+        recent = [(key, entry) for key, entry in self._recent_documents(uri_to_key(exclude_uri))
+                  if self.shareable(key)]
         query = _token_set(query_text) if recent else frozenset()
         if not query:
             return []  # (no other open document: the query's token set is not even built)
@@ -186,7 +194,7 @@ class WorkspaceIndex:
             if scored:
                 score, neg_line, text = max(scored)
                 if score >= min_score:
-                    best.append(Snippet(self._display_path(key), text, round(score, 6), "similar", -neg_line))
+                    best.append(Snippet(self._display_path(key), text, round(score, 6), "similar", -neg_line, key))
             if time.perf_counter() > deadline:
                 break
         return _ranked(best)[:limit]
@@ -208,7 +216,7 @@ class WorkspaceIndex:
     def _definition_snippet(self, key: str, definition: extract.Definition, score: float) -> Snippet:
         small = definition.kind in ("function", "method")
         text = definition.signature if small else definition.text
-        return Snippet(self._display_path(key), text, round(score, 6), "definition", definition.line)
+        return Snippet(self._display_path(key), text, round(score, 6), "definition", definition.line, key)
 
     def _display_path(self, key: str) -> str:
         for root in self.roots:

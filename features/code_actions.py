@@ -22,12 +22,20 @@ from pygls.lsp.server import LanguageServer
 from context import extract
 from features import inline_diff
 from features.chat_prompts import edit_messages, explain_messages, thinking_options
-from features.edit_parsing import EditParseError, danger_note, fit_replacement, new_dangers, parse_edit, strip_think
+from features.edit_parsing import (
+    EditParseError,
+    EditProposal,
+    danger_note,
+    fit_replacement,
+    new_dangers,
+    parse_edit,
+    strip_think,
+)
 from lsp_server import protocol
 from lsp_server.backends import GenerationRequest, Message
 from lsp_server.errors import BackendError
 from lsp_server.feature import Feature
-from lsp_server.generation import cancel_quietly
+from lsp_server.generation import Generation, cancel_quietly
 from lsp_server.services import Services
 
 if TYPE_CHECKING:
@@ -119,8 +127,9 @@ class ActionRunner:
             return STALE
         start, end = self._span(document, data)
         text = document.text
-        answer = await self._generate(str(data["action"]), self._messages(document, data, start, end))
-        proposal = parse_edit(answer)
+        answer = await self._generate(str(data["action"]), self._messages(document, data, start, end),
+                                      document.uri)
+        proposal = restored_proposal(parse_edit(answer.said), answer)
         if self.services.documents.get(document.uri) is not document or document.version != version:
             return STALE  # typed into while the model was answering
         replacement = fit_replacement(str(data["action"]), text, start, end, proposal.replacement)
@@ -142,7 +151,7 @@ class ActionRunner:
         start, end = self._span(document, data)
         suffix = self._thinking().suffix
         messages = explain_messages(document.language_id, document.text[start:end], suffix=suffix)
-        return strip_think(await self._generate("explain", messages)) or None
+        return strip_think((await self._generate("explain", messages, document.uri)).text) or None
 
     def _messages(self, document: OpenDocument, data: dict[str, Any], start: int, end: int) -> tuple[Message, ...]:
         text = document.text
@@ -161,10 +170,10 @@ class ActionRunner:
         return thinking_options(settings.thinking.budget, settings.backend.base_url,
                                 self.services.router.model_for("codeAction"))
 
-    async def _generate(self, action: str, messages: tuple[Message, ...]) -> str:
+    async def _generate(self, action: str, messages: tuple[Message, ...], source: str) -> Generation:
         thinking = self._thinking()
         request = GenerationRequest(feature="codeAction", model=self.services.router.model_for("codeAction"),
-                                    messages=messages, extra_body=thinking.extra_body, retry=True,
+                                    messages=messages, extra_body=thinking.extra_body, retry=True, source=source,
                                     max_tokens=self.services.settings.code_actions.max_tokens + thinking.extra_tokens)
         token = await self._begin_progress(f"Ghostwriter: {action}")
         cancelled: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -183,7 +192,8 @@ class ActionRunner:
             await asyncio.wait([job, cancelled], return_when=asyncio.FIRST_COMPLETED)
             if not job.done():
                 raise ActionCancelled("Cancelled; nothing was changed.")
-            return job.result().text
+            result: Generation = job.result()
+            return result
         finally:
             if not job.done():
                 await cancel_quietly(job)  # closes the stream: a cancelled action stops spending tokens
@@ -319,6 +329,15 @@ class CodeActions(Feature):
                 return {"applied": False, "reason": "expected [action data, instruction?]"}
             instruction = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], str) else None
             return await self.apply(dict(arguments[0]), instruction)
+
+
+def restored_proposal(proposal: EditProposal, answer: Generation) -> EditProposal:
+    """The edit with redacted secrets put back, field by field (parsed from what the model said)."""
+    replacement, explanation = answer.restore(proposal.replacement), answer.restore(proposal.explanation)
+    if replacement is None:
+        raise EditParseError("The model's answer used a placeholder for a secret it was never given; "
+                             "nothing was changed.")
+    return EditProposal(replacement, explanation or "")
 
 
 def _short(message: str, limit: int = 60) -> str:

@@ -91,6 +91,7 @@ async def plan_completion(planner: Planner, document: OpenDocument, offset: int,
     request = GenerationRequest(
         feature="completion", model=model, prompt=prompt.text, max_tokens=max_tokens,
         temperature=settings.completion.temperature, stop=stop,
+        source=document.uri, context_sources=context_sources(planner, document.uri),
     )
     view = document.local(offset)
     tree = view.syntax.tree
@@ -222,7 +223,8 @@ async def warm_up_document(planner: Planner, document: OpenDocument, offset: int
     if plan is None:
         return None
     stable = plan.prompt.text[:plan.prompt.stable_prefix_len] or plan.prompt.text
-    warm = GenerationRequest(feature="warmup", model=plan.request.model, prompt=stable, max_tokens=1)
+    warm = GenerationRequest(feature="warmup", model=plan.request.model, prompt=stable, max_tokens=1,
+                             source=plan.request.source, context_sources=plan.request.context_sources)
     await _warm(planner, warm)
     return stable
 
@@ -241,9 +243,27 @@ def compose_prompt(planner: Planner, document: OpenDocument, offset: int, templa
         fresh = ContextChoice(scope_header(inputs.text, inputs.scope_range), tuple(inputs.definitions),
                               tuple(inputs.similar))
         chosen = choices[document.uri] = keep_or_refresh(choices.get(document.uri), fresh)
-        inputs = replace(inputs, definitions=chosen.definitions, similar=chosen.similar)
+        # Context kept from an earlier keystroke is checked again: the route (and so what may be shared) can change.
+        shareable = planner.services.documents.index.shareable
+        inputs = replace(inputs, definitions=[s for s in chosen.definitions if shareable(_source_of(s))],
+                         similar=[s for s in chosen.similar if shareable(_source_of(s))])
     counter = counter_for(model, planner.services.settings.completion.tokenizer or None)
     return build_fim_prompt(inputs, template, counter, planner.services.settings.completion.context_tokens)
+
+
+def _source_of(snippet: object) -> str:
+    return str(getattr(snippet, "source", ""))
+
+
+def context_sources(planner: Planner, uri: str) -> tuple[str, ...]:
+    """The files whose snippets went into the document's prompt (compose_prompt's filter): the pipeline
+    checks them again against privacy.rules when it sends."""
+    chosen = planner.context_choices.get(uri)
+    if chosen is None:
+        return ()
+    shareable = planner.services.documents.index.shareable
+    sources = {_source_of(s) for s in (*chosen.definitions, *chosen.similar)}
+    return tuple(sorted(source for source in sources if source and shareable(source)))
 
 
 def stable_prefix(planner: Planner, document: OpenDocument, offset: int) -> str:
@@ -294,5 +314,5 @@ async def run_plan(planner: Planner, plan: CompletionPlan, job: Job, *, automati
     else:  # the ablation: the model's text as it came, template tokens aside
         result = strip_template_tokens(generation.text, plan.template) or None
     job.timings["postprocessed"] = time.perf_counter()
-    log.debug("completion", extra={"fields": {"raw": generation.text[:200], "final": (result or "")[:200]}})
+    log.debug("completion", extra={"content": {"raw": generation.text[:200], "final": (result or "")[:200]}})
     return result

@@ -39,7 +39,15 @@ def usage_line(summary: dict[str, Any]) -> str:
         money = "price unknown"
     else:
         money = f"{today['cost']:.4f} {today['currency']}"
-    return f"today {tokens:,} tokens, {cached:.0%} cached, {money}; {today['cacheHits']} disk-cache hits"
+    estimated = today.get("estimatedRequests", 0)
+    # Figures the endpoint never reported are ours: say so rather than present them as billed.
+    approx = "~" if estimated else ""
+    line = f"today {approx}{tokens:,} tokens, {cached:.0%} cached, {approx}{money}"
+    if estimated:
+        line += f" ({estimated} of {today['requests']} calls estimated)"
+    line += f"; {today['cacheHits']} disk-cache hits"
+    redacted = today.get("redactedSpans", 0)
+    return line + (f"; {redacted} secrets redacted" if redacted else "")
 
 
 class UsageProgress:
@@ -159,7 +167,7 @@ class CostStatus(Feature):
         budget = ledger.budget()
         state, message = self.state(budget.exceeded, budget.message)
         last = ledger.last
-        return {
+        summary: dict[str, Any] = {
             "session": ledger.session.wire(currency),
             "today": ledger.today.wire(currency),
             "last": None if last is None else {
@@ -167,6 +175,7 @@ class CostStatus(Feature):
                 "cachedPromptTokens": last.cachedPromptTokens, "completionTokens": last.completionTokens,
                 "durationMs": last.durationMs, "cost": last.cost, "fromCache": last.fromCache,
                 "priceKnown": last.cost is not None, "currency": last.currency,
+                "estimated": last.estimated, "redactedSpans": last.redactedSpans,
             },
             "budget": {"unit": budget.unit, "dailyLimit": budget.dailyLimit, "sessionLimit": budget.sessionLimit,
                        "dailyUsed": budget.dailyUsed, "sessionUsed": budget.sessionUsed,
@@ -178,6 +187,8 @@ class CostStatus(Feature):
             "engineUrl": getattr(self.services.router.supervisor, "base_url", ""),
             "engine": self.engine_summary(),
         }
+        summary["line"] = usage_line(summary)  # the status text, estimates and redactions marked
+        return summary
 
     def engine_summary(self) -> dict[str, Any] | None:
         """Prefix-cache figures of the bundled engine; None when there is none or it was never read."""

@@ -54,6 +54,9 @@ class Target:
     code: str
     definitions: tuple[str, ...]
     language: str
+    sources: tuple[str, ...] = ()
+    """The files the definitions from elsewhere came from (privacy.rules are checked against them)."""
+    uri: str = ""
 
     def key(self, model: str, markdown: bool) -> str:
         parts = [model, str(markdown), self.language, self.focus, self.code, *self.definitions]
@@ -79,9 +82,10 @@ def find_target(document: OpenDocument, offset: int, index: Any) -> Target | Non
     container = _statement_of(node)
     code = _cut(syntax.node_text(container))
     focus = syntax.node_text(node)
-    definitions = _definitions(document, focus, container, index) if node.type.endswith("identifier") else ()
+    definitions, sources = (_definitions(document, focus, container, index) if node.type.endswith("identifier")
+                            else ((), ()))
     start, end = syntax.offset_of_byte(node.start_byte), syntax.offset_of_byte(node.end_byte)
-    return Target(start, end, focus, code, definitions, document.language_id)
+    return Target(start, end, focus, code, definitions, document.language_id, sources, document.uri)
 
 
 def _statement_of(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -93,12 +97,15 @@ def _statement_of(node: tree_sitter.Node) -> tree_sitter.Node:
     return current
 
 
-def _definitions(document: OpenDocument, name: str, container: tree_sitter.Node, index: Any) -> tuple[str, ...]:
-    """The definition `name` refers to: this file first, then other files (a few, briefly)."""
-    here = [d.text for d in extract.definitions(document.syntax)
+def _definitions(document: OpenDocument, name: str, container: tree_sitter.Node,
+                 index: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The definition `name` refers to: this file first, then other files (a few, briefly); and their files."""
+    here = [(d.text, "") for d in extract.definitions(document.syntax)
             if d.name == name and d.line != container.start_point[0]]
-    elsewhere = [f"# {s.path}\n{s.text}" for s in index.definitions_for([name], document.uri)] if index else []
-    return tuple((here + elsewhere)[:3])
+    found = index.definitions_for([name], document.uri) if index else []
+    elsewhere = [(f"# {s.path}\n{s.text}", s.source) for s in found]
+    chosen = (here + elsewhere)[:3]
+    return tuple(text for text, _ in chosen), tuple(source for _, source in chosen if source)
 
 
 def _cut(text: str) -> str:
@@ -191,7 +198,8 @@ class ExplainHover(Feature):
                                     definitions=target.definitions, markdown=self.markdown, suffix=thinking.suffix)
         return GenerationRequest(feature="hover", model=model, messages=messages,
                                  max_tokens=settings.hover.max_tokens + thinking.extra_tokens,
-                                 extra_body=thinking.extra_body, retry=explicit)
+                                 extra_body=thinking.extra_body, retry=explicit,
+                                 source=target.uri, context_sources=target.sources)
 
     def _key(self, target: Target) -> str:
         return target.key(self.services.router.model_for("hover"), self.markdown)

@@ -178,7 +178,7 @@ def run_command(args: argparse.Namespace) -> int:
     from lsp_server.commands import command
     from lsp_server.commands.session import CommandError, ExitCode
     from lsp_server.commands.terminal import Terminal
-    from lsp_server.errors import BackendError, BudgetExceeded
+    from lsp_server.errors import BackendError, BudgetExceeded, PrivacyRefusal
     from lsp_server.log import setup_logging
 
     prog = f"ghostwriter {args.command}"
@@ -198,6 +198,8 @@ def run_command(args: argparse.Namespace) -> int:
     except BackendError as error:  # what the editor would show in a message, as one line
         terminal.close()
         print(f"{prog}: {error.user_message}", file=sys.stderr)
+        if isinstance(error, PrivacyRefusal):
+            return ExitCode.BLOCKED
         return ExitCode.BUDGET if isinstance(error, BudgetExceeded) else ExitCode.FAILED
     except KeyboardInterrupt:
         terminal.close()

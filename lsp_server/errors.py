@@ -61,3 +61,13 @@ class BudgetExceeded(BackendError):
     """The request would break a configured budget; no tokens were spent."""
 
     kind = "budget"
+
+
+class PrivacyRefusal(BackendError):
+    """`privacy.rules` keeps this file (or context from it) from this backend; nothing was sent."""
+
+    kind = "privacy"
+
+    def __init__(self, user_message: str, *, quiet: bool = False) -> None:
+        super().__init__(user_message)
+        self.quiet = quiet  # a blocked file is the rule working: logged, not popped up

@@ -64,7 +64,10 @@ def register(server: GhostwriterServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: GhostwriterServer, params: None) -> None:
-        ls.services.after_response.run()  # usage of the last calls, before the features save it
+        # The usage of streams cut early (still read in the background), then of the last calls,
+        # before the features save it.
+        await ls.services.pipeline.settle(timeout_s=ls.services.pipeline.drain.seconds)
+        ls.services.after_response.run()
         for feature in ls.features:
             try:
                 await feature.shutdown()

@@ -1,8 +1,12 @@
 """Structured JSON log lines to stderr or a file, never stdout (stdout is the LSP channel).
 
-Callers attach fields with `extra={"fields": {...}}`; the current LSP request id is added from
-pygls' context variable when there is one. Lines are formatted and written by a writer thread:
-JSON formatting and a file write cost ~0.1 ms a line, which the keystroke path should not pay.
+Callers attach fields with `extra={"fields": {...}}`, and code, prompts or completions with
+`extra={"content": {...}}`: with `log.content` set to "omit" those are left out of every line
+(only their sizes are kept); otherwise they are logged with their secrets redacted. The current
+LSP request id is added from pygls' context variable when there is one. API keys the server
+knows of are masked in every line, whatever carried them. Lines are formatted and written by a
+writer thread: JSON formatting and a file write cost ~0.1 ms a line, which the keystroke path
+should not pay.
 """
 
 from __future__ import annotations
@@ -27,6 +31,35 @@ def set_request_id_source(source: Callable[[], Any]) -> None:
     _request_id_source = source
 
 
+_content_mode = "full"
+_secrets: set[str] = set()
+
+
+def set_content_mode(mode: str) -> None:
+    """ "full": content fields are logged; "omit": they are replaced by their length."""
+    global _content_mode
+    _content_mode = mode
+
+
+def add_secret(value: str | None) -> None:
+    """A value (an API key) never to be written: masked in every line from now on."""
+    if value and len(value) >= 8:  # a short value would mask ordinary words
+        _secrets.add(value)
+
+
+def mask_secrets(line: str) -> str:
+    for secret in _secrets:
+        if secret in line:
+            line = line.replace(secret, "***")
+    return line
+
+
+def _redacted(value: Any) -> Any:
+    from lsp_server.redact import redact  # (imported late: logging is set up before anything else loads)
+
+    return redact(value)[0] if isinstance(value, str) else value
+
+
 def _current_request_id() -> Any:
     try:
         return _request_id_source()
@@ -48,9 +81,15 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)
+        content = getattr(record, "content", None)
+        if isinstance(content, dict):
+            if _content_mode == "omit":
+                entry.update({f"{name}_chars": len(str(value)) for name, value in content.items()})
+            else:  # even in full, secrets in code are logged as their placeholders
+                entry.update({name: _redacted(value) for name, value in content.items()})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return mask_secrets(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 class _HandOver(logging.handlers.QueueHandler):

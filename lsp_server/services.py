@@ -19,9 +19,11 @@ from lsp_server.backends.router import BackendRouter
 from lsp_server.client import Client
 from lsp_server.deferred import AfterResponse
 from lsp_server.documents import DocumentStore
-from lsp_server.errors import BackendError, BackendStarting
+from lsp_server.errors import BackendError, BackendStarting, PrivacyRefusal
 from lsp_server.generation import Pipeline
 from lsp_server.jsonrpc import RequestNotes
+from lsp_server.log import add_secret, set_content_mode
+from lsp_server.path_policy import PathPolicy
 from lsp_server.pricing import PriceTable
 from lsp_server.settings import Settings
 from lsp_server.usage import UsageLedger
@@ -42,6 +44,8 @@ class Services:
         self.cache = PromptCache(self.settings.cache_dir, size_mb=1, ttl_hours=1, enabled=False)
         self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=0,
                                  estimate_tokens=estimate_tokens_for(self.settings), defer=after_response.add)
+        # Cross-file context honours privacy.rules, asked of the pipeline of the moment (it knows the route).
+        self.documents.index.shareable = lambda source: self.pipeline.may_share(source)
         self.backend_problem = ""
         """The last backend failure the user was told about; cleared when a call goes through."""
         self.on_engine_state: Callable[[str], None] = lambda state: None
@@ -71,6 +75,8 @@ class Services:
         self.settings = settings
         self.settings_errors = errors
         self.report_settings_errors(errors)
+        set_content_mode(settings.log.content)
+        add_secret(settings.api_key())  # the log writer masks the key wherever it might appear
         self.ledger.prices = PriceTable.from_settings(settings.pricing)
         self.ledger.budget_unit = settings.budget.unit
         self.ledger.daily_limit = settings.budget.daily_limit
@@ -87,7 +93,9 @@ class Services:
         listeners = self.pipeline.listeners
         self.pipeline = Pipeline(self.router, self.cache, self.ledger, prompt_version=PROMPT_VERSION,
                                  estimate_tokens=estimate_tokens_for(settings),
-                                 redact_secrets=settings.privacy.redact_secrets, defer=self.after_response.add)
+                                 redact_secrets=settings.privacy.redact_secrets,
+                                 policy=PathPolicy.from_settings(settings.privacy.rules),
+                                 defer=self.after_response.add)
         self.pipeline.listeners = listeners
         self.pipeline.confirm_over_budget = self.confirm_over_budget
 
@@ -111,6 +119,15 @@ class Services:
         """Backend errors outside a user's explicit request go to the log, and to the user once."""
         if isinstance(error, BackendStarting):
             log.info("backend: %s", error.user_message)  # shown as "busy" in the status, not as an error
+            return
+        if isinstance(error, PrivacyRefusal):  # the rules working, not a broken backend: no error state
+            log.info("privacy: %s", error.user_message)
+            if error.quiet:
+                self.show_once(f"privacy:{error.user_message}", types.MessageType.Info,
+                               f"Ghostwriter: {error.user_message}")
+            elif f"privacy:{error.user_message}" not in self._shown:
+                self._shown.add(f"privacy:{error.user_message}")
+                self.client.show(types.MessageType.Warning, f"Ghostwriter: {error.user_message}")
             return
         log.warning("backend: %s", error.user_message, extra={"fields": {"kind": error.kind}})
         self.backend_problem = error.user_message

@@ -26,6 +26,8 @@ FimTemplateName = Literal["auto", "qwen", "starcoder", "deepseek", "codellama", 
 HoverMode = Literal["off", "onDemand", "always"]
 PreviewMode = Literal["auto", "changeAnnotation", "inlineDiff"]
 BudgetUnit = Literal["money", "tokens"]
+PathPolicyName = Literal["block", "localOnly", "allow"]
+LogContent = Literal["full", "omit"]
 
 
 @attrs.frozen
@@ -135,7 +137,12 @@ class BudgetSettings:
 @attrs.frozen
 class PrivacySettings:
     redact_secrets: bool = True
-    """Replace secrets in code with placeholders before any remote call."""
+    """Replace secrets, e-mail addresses and private IP addresses with placeholders (<SECRET_1>) before any
+    remote call; answers using a placeholder are restored locally."""
+    rules: dict[str, PathPolicyName] = attrs.field(factory=dict)
+    """Per-path policy, glob → "block" (nothing from the file is sent anywhere, not even as context),
+    "localOnly" (bundled engine only) or "allow". Checked before the built-in rules, which block .env*,
+    *.pem, *.key, ssh keys and credential files; a later rule overrides an earlier one."""
 
 
 @attrs.frozen
@@ -149,6 +156,8 @@ class StatusSettings:
 class LogSettings:
     level: Literal["debug", "info", "warning", "error"] = "info"
     file: str = ""
+    content: LogContent = "full"
+    """"omit": log lines carry no code, prompts or completions at all (only sizes, timings and counts)."""
 
 
 @attrs.frozen

@@ -27,6 +27,10 @@ class Tally:
     unpricedRequests: int = 0
     savedCost: float = 0.0
     """What disk-cache hits would have cost at list price."""
+    estimatedRequests: int = 0
+    """Calls whose usage the endpoint never reported: their tokens and cost are our estimate."""
+    redactedSpans: int = 0
+    """Secrets, e-mail and private addresses replaced by placeholders in what was sent."""
 
     def add(self, record: UsageRecord) -> None:
         if record.fromCache:
@@ -34,6 +38,8 @@ class Tally:
             self.savedCost += record.savedCost
             return
         self.requests += 1
+        self.estimatedRequests += int(record.estimated)
+        self.redactedSpans += record.redactedSpans
         self.promptTokens += record.promptTokens
         self.cachedPromptTokens += record.cachedPromptTokens
         self.completionTokens += record.completionTokens
@@ -67,6 +73,7 @@ class UsageRecord:
     currency: str
     estimated: bool = False
     savedCost: float = 0.0
+    redactedSpans: int = 0
 
 
 @dataclass
@@ -98,7 +105,7 @@ class UsageLedger:
         self.day = self.day or self.today_fn()
 
     def record(self, *, feature: str, model: str, usage: Usage, from_cache: bool, duration_ms: float,
-               local: bool) -> UsageRecord:
+               local: bool, redacted: int = 0) -> UsageRecord:
         self._roll_day()
         price = self.prices.lookup(model, local=local)
         full_cost = price.cost(usage) if price else None
@@ -112,8 +119,9 @@ class UsageLedger:
             fromCache=from_cache,
             cost=0.0 if from_cache else full_cost,
             currency=price.currency if price else self.prices.currency,
-            estimated=usage.estimated,
+            estimated=usage.estimated and not from_cache,
             savedCost=(full_cost or 0.0) if from_cache else 0.0,
+            redactedSpans=0 if from_cache else redacted,
         )
         for tally in (self.session, self.today, self._tally(self.by_feature, feature),
                       self._tally(self.by_model, model)):

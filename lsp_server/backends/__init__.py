@@ -33,6 +33,10 @@ class GenerationRequest:
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     # Only explicit, user-asked requests retry; a completion the user typed past must not.
     retry: bool = False
+    # The file the request is about (URI or path) and the files its cross-file context came from:
+    # the pipeline applies `privacy.rules` to them before anything is sent. Not part of the cache key.
+    source: str = ""
+    context_sources: tuple[str, ...] = ()
 
     @property
     def is_chat(self) -> bool:

@@ -20,7 +20,7 @@ from features.inline_diff import InlineDiffs
 from lsp_server.commands.atomic import write_atomically
 from lsp_server.commands.session import CommandError, ExitCode, Session, open_session
 from lsp_server.commands.terminal import Terminal
-from lsp_server.errors import BackendError, BudgetExceeded
+from lsp_server.errors import BackendError, BudgetExceeded, PrivacyRefusal
 
 
 @dataclass
@@ -28,6 +28,7 @@ class FileResult:
     path: Path
     changed: bool = False
     problem: str = ""
+    blocked: bool = False  # privacy.rules kept it from the model
 
 
 async def run(args: argparse.Namespace, terminal: Terminal) -> int:
@@ -52,6 +53,8 @@ async def run(args: argparse.Namespace, terminal: Terminal) -> int:
     failed = [result for result in results if result.problem]
     for result in failed:
         terminal.say(f"ghostwriter refactor: {result.path}: {result.problem}")
+    if any(result.blocked for result in failed):
+        return ExitCode.BLOCKED
     return ExitCode.FAILED if failed else ExitCode.OK
 
 
@@ -67,7 +70,8 @@ async def refactor_file(session: Session, path: Path, rule: str, in_place: bool)
     except BudgetExceeded:
         raise
     except (BackendError, EditParseError) as error:
-        return FileResult(path, problem=getattr(error, "user_message", str(error)))
+        return FileResult(path, problem=getattr(error, "user_message", str(error)),
+                          blocked=isinstance(error, PrivacyRefusal))
     if isinstance(proposal, str):
         return FileResult(path, problem=proposal)
     return _deliver(session, path, document.text, proposal, in_place)

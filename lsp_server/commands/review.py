@@ -19,7 +19,7 @@ from lsp_server.backends import GenerationRequest
 from lsp_server.commands import sarif
 from lsp_server.commands.session import CommandError, ExitCode, Session, open_session, package_version, read_source
 from lsp_server.commands.terminal import Terminal
-from lsp_server.errors import BackendError, BudgetExceeded
+from lsp_server.errors import BackendError, BudgetExceeded, PrivacyRefusal
 
 
 def read_patch(source: str | None) -> str:
@@ -69,6 +69,9 @@ async def review_files(session: Session, files: list[sarif.FilePatch], findings:
                 notes.append(f"budget reached, stopped before {file.path} ({number} of {len(files)} files "
                              f"reviewed): {error.user_message}")
                 return ExitCode.BUDGET
+            except PrivacyRefusal as error:  # the rest of the patch is still reviewed
+                notes.append(f"{file.path}: not sent, not reviewed: {error.user_message}")
+                continue
             except (BackendError, EditParseError) as error:
                 notes.append(f"{file.path}: not reviewed: {getattr(error, 'user_message', error)}")
                 return ExitCode.FAILED
@@ -94,7 +97,7 @@ async def review_file(session: Session, file: sarif.FilePatch) -> list[Finding]:
     messages = review_messages(file.path, language, sarif.numbered(file.added), file.patch, suffix=thinking.suffix)
     request = GenerationRequest(feature="review", model=model, messages=messages, extra_body=thinking.extra_body,
                                 max_tokens=services.settings.code_actions.max_tokens + thinking.extra_tokens,
-                                retry=True)
+                                retry=True, source=(session.root / file.path).as_uri())  # privacy.rules see it
     generation = await services.pipeline.generate(request)
     return parse_findings(generation.text)
 

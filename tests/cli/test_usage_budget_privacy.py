@@ -85,4 +85,27 @@ def test_secrets_never_reach_the_endpoint(cli: Cli) -> None:
     sent = cli.sent_text()
     assert len(cli.model_calls()) == 4
     assert AWS_KEY not in sent and PASSWORD not in sent
-    assert sent.count("<redacted:") >= 8  # both secrets, in each of the four requests
+    assert sent.count("<SECRET_") >= 8  # both secrets' placeholders, in each of the four requests
+
+
+def test_a_blocked_path_is_refused_and_nothing_is_sent(cli: Cli) -> None:
+    (cli.home / ".env").write_text(f"AWS_KEY={AWS_KEY}\n")
+    (cli.home / "deploy.py").write_text("import os\n")
+    cli.fake.set_rules([Rule(contains="Patch:", reply='{"findings": []}'), Rule(reply="Reads the key.")])
+    for args in (["explain", ".env"], ["complete", ".env:1:29"]):
+        done = cli.run(*args)
+        assert done.returncode == 5 and no_traceback(done)
+        assert done.stderr.startswith(f"ghostwriter {args[0]}: Nothing from .env is sent to any model")
+    refactor = cli.run("refactor", ".env", "deploy.py", "--rule", "tidy")
+    assert refactor.returncode == 5 and "ghostwriter refactor: .env: Nothing from .env is sent" in refactor.stderr
+    assert cli.model_calls() and all(".env" not in json.dumps(r.body) for r in cli.model_calls())  # deploy.py went
+    cli.fake.clear()
+    patch = ("--- a/.env\n+++ b/.env\n@@ -0,0 +1 @@\n" f"+AWS_KEY={AWS_KEY}\n"
+             "--- a/deploy.py\n+++ b/deploy.py\n@@ -1 +1,2 @@\n import os\n+KEY = os.environ['AWS_KEY']\n")
+    review = cli.run("review", "-", stdin=patch)
+    assert review.returncode == 0, review.stderr
+    assert ".env: not sent, not reviewed: Nothing from .env is sent to any model" in review.stderr
+    notes = json.loads(review.stdout)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert any(".env: not sent" in note["message"]["text"] for note in notes)
+    (call,) = cli.model_calls()  # deploy.py only
+    assert "deploy.py" in json.dumps(call.body) and AWS_KEY not in cli.sent_text()

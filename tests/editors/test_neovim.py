@@ -308,6 +308,7 @@ def test_statusline_formatting(units: dict[str, Any]) -> None:
     assert units["money"] == ["$0", "$0.0012", "$0.500", "$12.30", "€0.020", "1.50 CHF"]
     assert units["ready"] == "GW 1.2k tok · 3 hits · $0.0012"
     assert units["one_hit"] == "GW 1.2k tok · 1 hit · $0.0012"
+    assert units["estimated"] == "GW ~1.2k tok · 3 hits · ~$0.0012 · 3 redacted"  # figures the endpoint never gave
     assert units["busy"] == "GW 1.2k tok · 3 hits · $0.0012 · busy"
     assert units["paused"] == "GW paused: daily budget of $1.00 reached · 1.2k tok · 3 hits · $0.0012"
     assert units["error"] == "GW error: backend unreachable · 1.2k tok · 3 hits · $0.0012"

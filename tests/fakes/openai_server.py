@@ -310,7 +310,9 @@ class _Handler(BaseHTTPRequestHandler):
             last = i == len(pieces) - 1
             self._event(rule.stream_chunk(endpoint, body, piece, rule.finish_reason if last else None))
         options = body.get("stream_options") or {}
-        if options.get("include_usage"):
+        if options.get("include_usage") and rule.send_usage:
+            if rule.usage_delay_ms:
+                self._pause(rule.usage_delay_ms * (0.0 if self.server.fake.script.zero_latency else 0.001))
             self._event(rule.usage_chunk(endpoint, body, prompt_text(body)))
         self._write_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")

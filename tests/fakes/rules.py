@@ -10,6 +10,10 @@ A rule is plain JSON so the same format works in-thread, in a `--script` file an
 
 Conditions (all optional, all must hold): `contains` (substring of the prompt or the last chat
 message), `endpoint` ("completions" | "chat"), `model`. `times` limits how often a rule fires.
+
+The reply streams whole whatever the request's `stop` says, like endpoints that ignore `stop`; the
+usage chunk (asked for with `stream_options.include_usage`) comes after it, `usage_delay_ms` later,
+or never with `"send_usage": false`.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class Rule:
     times: int | None = None  # fire at most this many times, then fall through
     abort_after_chunks: int | None = None  # drop the connection mid-stream (a crashing server)
     retry_after_s: float | None = None  # with an error status: the Retry-After header to send
+    send_usage: bool = True  # False: no usage chunk even when the request asks for one
+    usage_delay_ms: float = 0.0  # pause between the last text chunk and the usage chunk
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Rule:

@@ -51,7 +51,8 @@ def test_tcp_address_rejects_bad_forms_with_an_example(text: str) -> None:
     (["--exclude", "hover"], "no feature named 'hover'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
-def test_bad_arguments_are_one_line_then_the_usage(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_are_one_line_then_the_usage(argv: list[str], fragment: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.parse_args(argv)
     assert exit_info.value.code == 2

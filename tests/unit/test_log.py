@@ -44,3 +44,37 @@ def test_lines_are_written_off_the_calling_thread(tmp_path) -> None:
         log.stop_logging()
         logging.getLogger().handlers.clear()
     assert writers and writers[0] != threading.current_thread().name
+
+
+def _lines_logged(tmp_path, mode: str, secret: str = "") -> list[dict]:
+    path = tmp_path / f"server-{mode}.log"
+    try:
+        log.set_content_mode(mode)
+        log.add_secret(secret)
+        log.setup_logging("debug", str(path))
+        logger = logging.getLogger("ghostwriter.test")
+        logger.debug("completion", extra={"content": {"raw": "def f():\n    return 42"}, "fields": {"ms": 3}})
+        logger.warning("endpoint said: bad key %s", secret or "none")
+    finally:
+        log.stop_logging()
+        log.set_content_mode("full")
+        log._secrets.clear()
+        logging.getLogger().handlers.clear()
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_content_is_logged_in_full_by_default(tmp_path) -> None:
+    first, _ = _lines_logged(tmp_path, "full")
+    assert first["raw"] == "def f():\n    return 42" and first["ms"] == 3
+
+
+def test_content_omitted_leaves_only_its_size(tmp_path) -> None:
+    first, _ = _lines_logged(tmp_path, "omit")
+    assert "raw" not in first and first["raw_chars"] == 22 and first["ms"] == 3
+    assert "return 42" not in json.dumps(first)
+
+
+def test_a_known_api_key_is_masked_in_every_line(tmp_path) -> None:
+    key = "sk-test-0123456789abcdefghij"
+    lines = _lines_logged(tmp_path, "full", key)
+    assert key not in json.dumps(lines) and "***" in lines[1]["msg"]

@@ -147,3 +147,33 @@ def test_day_rolls_over() -> None:
         local=False,
     )
     assert book.today.requests == 1 and book.session.requests == 2
+
+
+def _today(**overrides: object) -> dict:
+    base = {"promptTokens": 1000, "completionTokens": 20, "cachedPromptTokens": 600, "unpricedRequests": 0,
+            "cost": 0.0012, "currency": "USD", "cacheHits": 0, "requests": 1, "estimatedRequests": 0,
+            "redactedSpans": 0}
+    return {"today": {**base, **overrides}}
+
+
+@pytest.mark.parametrize(("today", "line"), [
+    (_today(), "today 1,020 tokens, 60% cached, 0.0012 USD; 0 disk-cache hits"),
+    (_today(requests=3, estimatedRequests=2),
+     "today ~1,020 tokens, 60% cached, ~0.0012 USD (2 of 3 calls estimated); 0 disk-cache hits"),
+    (_today(redactedSpans=4), "today 1,020 tokens, 60% cached, 0.0012 USD; 0 disk-cache hits; 4 secrets redacted"),
+])
+def test_the_status_line_marks_estimates_and_counts_redactions(today: dict, line: str) -> None:
+    from features.cost_status import usage_line
+
+    assert usage_line(today) == line
+
+
+def test_estimated_usage_and_redactions_are_tallied() -> None:
+    ledger = UsageLedger(PriceTable())
+    ledger.record(feature="completion", model="m", usage=Usage(10, 2, estimated=True), from_cache=False,
+                  duration_ms=1, local=False, redacted=2)
+    ledger.record(feature="completion", model="m", usage=Usage(10, 2), from_cache=False, duration_ms=1,
+                  local=False)
+    ledger.record(feature="completion", model="m", usage=Usage(10, 2, estimated=True), from_cache=True,
+                  duration_ms=1, local=False, redacted=2)
+    assert (ledger.session.requests, ledger.session.estimatedRequests, ledger.session.redactedSpans) == (2, 1, 2)

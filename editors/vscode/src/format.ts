@@ -32,15 +32,20 @@ export function totalTokens(tally: UsageTally | undefined): number {
 /** "1.2k tok · 3 hits · $0.0042" for the status bar. */
 export function statusSummary(summary: UsageSummary): string {
   const session = summary.session;
-  const parts = [`${formatTokens(totalTokens(session))} tok`];
+  // Figures the endpoint never reported are estimates: "~" says so instead of presenting them as billed.
+  const approx = session?.estimatedRequests ? '~' : '';
+  const parts = [`${approx}${formatTokens(totalTokens(session))} tok`];
   if (session?.cacheHits) {
     parts.push(`${session.cacheHits} ${session.cacheHits === 1 ? 'hit' : 'hits'}`);
   }
   const priced = (session?.requests ?? 0) > (session?.unpricedRequests ?? 0);
   if (priced || !session?.requests) {
-    parts.push(formatMoney(session?.cost ?? 0, session?.currency));
+    parts.push(approx + formatMoney(session?.cost ?? 0, session?.currency));
   } else {
     parts.push('price unknown');
+  }
+  if (session?.redactedSpans) {
+    parts.push(`${session.redactedSpans} redacted`);
   }
   return parts.join(' · ');
 }
@@ -51,10 +56,12 @@ export function tallyLine(tally: UsageTally | undefined): string {
   }
   const cached = tally.cachedPromptTokens ? ` (${formatTokens(tally.cachedPromptTokens)} cached)` : '';
   const unpriced = tally.unpricedRequests ? `, ${tally.unpricedRequests} unpriced` : '';
+  const estimated = tally.estimatedRequests ? ` (${tally.estimatedRequests} estimated)` : '';
+  const redacted = tally.redactedSpans ? ` · ${tally.redactedSpans} secrets redacted` : '';
   return (
-    `${tally.requests} requests · ${formatTokens(tally.promptTokens)} prompt${cached} + ` +
+    `${tally.requests} requests${estimated} · ${formatTokens(tally.promptTokens)} prompt${cached} + ` +
     `${formatTokens(tally.completionTokens)} completion tokens · ${tally.cacheHits} cache hits · ` +
-    `${formatMoney(tally.cost, tally.currency)}${unpriced}`
+    `${formatMoney(tally.cost, tally.currency)}${unpriced}${redacted}`
   );
 }
 

@@ -51,6 +51,10 @@ export interface UsageTally {
   currency: string;
   unpricedRequests?: number;
   savedCost?: number;
+  /** Calls whose usage the endpoint never reported: their figures are the server's estimate. */
+  estimatedRequests?: number;
+  /** Secrets, e-mail and private addresses replaced by placeholders in what was sent. */
+  redactedSpans?: number;
 }
 
 export interface LastRequest {

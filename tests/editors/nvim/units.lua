@@ -18,6 +18,10 @@ local out = {
   },
   ready = statusline.format({ session = session, state = 'ready', message = '' }),
   one_hit = statusline.format({ session = vim.tbl_extend('force', session, { cacheHits = 1 }), state = 'ready' }),
+  estimated = statusline.format({
+    session = vim.tbl_extend('force', session, { estimatedRequests = 2, redactedSpans = 3 }),
+    state = 'ready',
+  }),
   busy = statusline.format({ session = session, state = 'busy', message = '' }),
   paused = statusline.format({
     session = session,

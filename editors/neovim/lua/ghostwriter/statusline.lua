@@ -85,6 +85,8 @@ function M.format(usage, opts)
     return prefix
   end
   local session = type(usage.session) == 'table' and usage.session or {}
+  -- Figures the endpoint never reported are the server's estimate: "~" says so.
+  local approx = (tonumber(session.estimatedRequests) or 0) > 0 and '~' or ''
   local parts = {}
   local state = usage.state or 'ready'
   if state == 'paused' or state == 'error' then
@@ -96,10 +98,11 @@ function M.format(usage, opts)
       head = head .. ': ' .. truncate(message, opts.max_message)
     end
     parts[#parts + 1] = head
-    parts[#parts + 1] = M.human((session.promptTokens or 0) + (session.completionTokens or 0)) .. ' tok'
+    parts[#parts + 1] = approx .. M.human((session.promptTokens or 0) + (session.completionTokens or 0)) .. ' tok'
   else
     parts[#parts + 1] = prefix
       .. ' '
+      .. approx
       .. M.human((session.promptTokens or 0) + (session.completionTokens or 0))
       .. ' tok'
   end
@@ -107,7 +110,11 @@ function M.format(usage, opts)
   if hits then
     parts[#parts + 1] = ('%d %s'):format(hits, hits == 1 and 'hit' or 'hits')
   end
-  parts[#parts + 1] = M.cost_text(session)
+  parts[#parts + 1] = approx .. M.cost_text(session)
+  local redacted = tonumber(session.redactedSpans) or 0
+  if redacted > 0 then
+    parts[#parts + 1] = ('%d redacted'):format(redacted)
+  end
   if state == 'busy' then
     parts[#parts + 1] = 'busy'
   end
