@@ -76,3 +76,9 @@ def no_traceback(done: subprocess.CompletedProcess[str]) -> bool:
 
 def has_git() -> bool:
     return shutil.which("git") is not None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/cli/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.cli)
