@@ -46,6 +46,11 @@ class Decision:
     def multiline(self) -> bool:
         return self.kind is CompletionKind.MULTI_LINE
 
+    def refuses(self, *, automatic: bool) -> bool:
+        """Whether to answer nothing: an automatic request wherever no suggestion fits; an invoked
+        one only where text right of the cursor leaves no room (the user asked, so try)."""
+        return self.kind is CompletionKind.NONE and (automatic or self.reason == "line-suffix")
+
 
 _TRIPLE = ('"""', "'''")
 

@@ -32,12 +32,21 @@ EDIT_SYSTEM = (
     "do not repeat the code around it, and do not wrap it in a code fence. " + DATA_RULE
 )
 
+REVIEW_SYSTEM = (
+    "You review a patch. Report only real problems in the lines it adds (bugs, security holes, broken error "
+    "handling, clear style violations), not praise or summaries. Reply with only a JSON object: "
+    '{"findings": [{"line": <line number in the new file>, "level": "error" | "warning" | "note", '
+    '"rule": "<short-kebab-case-id>", "message": "<one sentence>"}]}; an empty list when nothing is wrong.'
+)
+
 # Named refactoring rules a client can pass instead of a free instruction.
 RULES: dict[str, str] = {
     "pep8": "Reformat and rename to follow PEP 8, without changing behaviour.",
     "simplify": "Simplify this code without changing its behaviour.",
     "types": "Add precise type annotations without changing behaviour.",
     "readability": "Make this code easier to read: clearer names, smaller steps, same behaviour.",
+    "docstrings": "Add a docstring (in the language's convention) to every function, class and module that "
+                  "lacks one; change nothing else.",
 }
 DEFAULT_REFACTOR = RULES["simplify"]
 
@@ -107,6 +116,16 @@ def edit_messages(action: str, language: str, *, before: str, selection: str, af
     user = f"{task}\n\n{_fenced(language, code)}"
     return (
         {"role": "system", "content": EDIT_SYSTEM},
+        {"role": "user", "content": _with_suffix(user, suffix)},
+    )
+
+
+def review_messages(path: str, language: str, added: str, patch: str, *, suffix: str = "") -> tuple[Message, ...]:
+    """Ask for findings on one file's patch; `added` lists its added lines with their new line numbers."""
+    user = (f"File: {path}\n\nPatch:\n{_fenced('diff', patch)}\n\n"
+            f"Added lines (new line number: text):\n{_fenced(language, added)}")
+    return (
+        {"role": "system", "content": REVIEW_SYSTEM},
         {"role": "user", "content": _with_suffix(user, suffix)},
     )
 

@@ -60,6 +60,22 @@ class ActionCancelled(Exception):  # the user pressed cancel on the progress not
     pass
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A replacement for `span` of `document` at `version`, fitted to its lines, with the dangers it adds."""
+
+    document: OpenDocument
+    version: int
+    span: tuple[int, int]
+    replacement: str
+    dangers: list[str]
+
+    @property
+    def new_text(self) -> str:
+        text = self.document.text
+        return text[: self.span[0]] + self.replacement + text[self.span[1] :]
+
+
 @dataclass
 class Outcome:
     edit: types.WorkspaceEdit | None = None
@@ -88,40 +104,55 @@ class ActionRunner:
         return index.offset_at(l1, c1, self.encoding), index.offset_at(l2, c2, self.encoding)
 
     async def run(self, data: dict[str, Any]) -> Outcome:
-        document = self.services.documents.get(str(data.get("uri")))
-        if document is None:
-            return Outcome(reason="The document is not open.")
-        version = data.get("version", document.version)
-        if document.version != version:
-            return Outcome(reason=STALE)
-        start, end = self._span(document, data)
-        text = document.text
         try:
-            answer = await self._generate(str(data["action"]), self._messages(document, data, start, end),
-                                          document.uri)
-            proposal = restored_proposal(parse_edit(answer.said), answer)
+            proposal = await self.propose(data)
         except (BackendError, EditParseError, ActionCancelled) as error:
             return Outcome(reason=getattr(error, "user_message", str(error)) or "Cancelled.")
+        if isinstance(proposal, str):
+            return Outcome(reason=proposal)
+        edit = inline_diff.preview_edit(self.diffs, proposal.document, proposal.version, proposal.span,
+                                        proposal.replacement, proposal.dangers)
+        return Outcome(edit, "", proposal.dangers)
+
+    async def propose(self, data: dict[str, Any]) -> Proposal | str:
+        """The checked replacement for the action's range, or why there is none (not open, stale).
+
+        Backend and parse failures raise (BackendError, EditParseError): the command line tells a
+        budget stop from a failed call; `run` turns both into a reason for the editor.
+        """
+        document = self.services.documents.get(str(data.get("uri")))
+        if document is None:
+            return "The document is not open."
+        version = data.get("version", document.version)
+        if document.version != version:
+            return STALE
+        start, end = self._span(document, data)
+        text = document.text
+        answer = await self._generate(str(data["action"]), self._messages(document, data, start, end),
+                                      document.uri)
+        proposal = restored_proposal(parse_edit(answer.said), answer)
         if self.services.documents.get(document.uri) is not document or document.version != version:
-            return Outcome(reason=STALE)  # typed into while the model was answering
+            return STALE  # typed into while the model was answering
         replacement = fit_replacement(str(data["action"]), text, start, end, proposal.replacement)
-        dangers = new_dangers(text[start:end], replacement)
-        edit = inline_diff.preview_edit(self.diffs, document, version, (start, end), replacement, dangers)
-        return Outcome(edit, "", dangers)
+        return Proposal(document, version, (start, end), replacement, new_dangers(text[start:end], replacement))
 
     async def explain(self, data: dict[str, Any]) -> str | None:
+        try:
+            return await self.explain_text(data)
+        except (BackendError, ActionCancelled) as error:
+            self.services.client.show(types.MessageType.Warning,
+                                      f"Ghostwriter: {getattr(error, 'user_message', error)}")
+            return None
+
+    async def explain_text(self, data: dict[str, Any]) -> str | None:
+        """The explanation of the action's range (Markdown); backend failures raise."""
         document = self.services.documents.get(str(data.get("uri")))
         if document is None:
             return None
         start, end = self._span(document, data)
         suffix = self._thinking().suffix
         messages = explain_messages(document.language_id, document.text[start:end], suffix=suffix)
-        try:
-            return strip_think((await self._generate("explain", messages, document.uri)).text) or None
-        except (BackendError, ActionCancelled) as error:
-            self.services.client.show(types.MessageType.Warning,
-                                      f"Ghostwriter: {getattr(error, 'user_message', error)}")
-            return None
+        return strip_think((await self._generate("explain", messages, document.uri)).text) or None
 
     def _messages(self, document: OpenDocument, data: dict[str, Any], start: int, end: int) -> tuple[Message, ...]:
         text = document.text

@@ -3,21 +3,19 @@
 The ledger (lsp_server/usage.py) is fed by the pipeline; this module only shows it. A watcher
 compares the summary four times a second and pushes it when it changed, at most once a second,
 so a burst of keystrokes costs one notification, not fifty. Daily totals persist in the cache
-dir (diskcache, shared safely by several server processes). With the bundled engine, the same
-watcher reads the engine's prefix-cache counters every few seconds (never on the keystroke path).
+dir (lsp_server/usage_store.py, shared safely by several server processes and the command line).
+With the bundled engine, the same watcher reads the engine's prefix-cache counters every few
+seconds (never on the keystroke path).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
-import diskcache
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
@@ -25,39 +23,13 @@ from lsp_server import protocol
 from lsp_server.backends.engine_metrics import EngineCacheMeter
 from lsp_server.feature import Feature
 from lsp_server.services import Services
-from lsp_server.usage import Tally, UsageRecord
+from lsp_server.usage import UsageRecord
+from lsp_server.usage_store import DailyStore
 
 log = logging.getLogger("ghostwriter.usage")
 PUSH_INTERVAL_S = 1.0
 POLL_INTERVAL_S = 0.25
 ENGINE_POLL_INTERVAL_S = 2.0  # the hit rate moves slowly; each read costs the engine a metrics render
-TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
-
-
-class DailyStore:
-    """Per-day totals in `<cache dir>/usage`; updates are transactions, so processes don't clobber each other."""
-
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.cache = diskcache.Cache(str(directory / "usage"), timeout=1.0)
-
-    def add(self, day: str, records: list[UsageRecord]) -> dict[str, Any]:
-        delta = Tally()
-        for record in records:
-            delta.add(record)
-        with self.cache.transact():
-            current = self.cache.get(f"day:{day}", {})
-            updated = {name: current.get(name, 0) + getattr(delta, name) for name in TALLY_FIELDS}
-            self.cache.set(f"day:{day}", updated)
-        return updated
-
-    def load(self, day: str) -> dict[str, Any]:
-        return dict(self.cache.get(f"day:{day}", {}))
-
-    def close(self) -> None:
-        self.cache.close()
-
-
 def usage_line(summary: dict[str, Any]) -> str:
     """One line for a status bar: today's tokens, prompt-cache share and money."""
     today = summary["today"]

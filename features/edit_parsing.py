@@ -48,6 +48,48 @@ def parse_edit(answer: str) -> EditProposal:
     raise EditParseError("The model's answer did not contain a replacement; nothing was changed.")
 
 
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    level: str  # "error" | "warning" | "note"
+    rule: str
+    message: str
+
+
+LEVELS = ("error", "warning", "note")
+_RULE_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+def parse_findings(answer: str) -> list[Finding]:
+    """Review findings from an answer holding `{"findings": [...]}` (or a bare list); malformed entries
+    are skipped, an answer with no such JSON at all raises EditParseError."""
+    text = strip_think(answer)
+    decoder = json.JSONDecoder()
+    candidates = [body for lang, body in _FENCE.findall(text) if lang.lower() in ("json", "")] + [text]
+    for candidate in candidates:
+        for match in re.finditer(r"[\[{]", candidate):
+            try:
+                value, _ = decoder.raw_decode(candidate, match.start())
+            except ValueError:
+                continue
+            entries = value.get("findings") if isinstance(value, dict) else value
+            if isinstance(entries, list):
+                return [f for f in map(_finding, entries) if f is not None]
+    raise EditParseError("The model's review did not contain a findings list.")
+
+
+def _finding(entry: object) -> Finding | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("message"), str):
+        return None
+    try:
+        line = int(entry.get("line"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    level = str(entry.get("level", "warning")).lower()
+    rule = _RULE_CHARS.sub("-", str(entry.get("rule") or "review").lower()).strip("-") or "review"
+    return Finding(line, level if level in LEVELS else "warning", rule, entry["message"].strip())
+
+
 def _from_tool_call(text: str) -> EditProposal | None:
     if "<function=" not in text or "<parameter=replacement>" not in text:
         return None

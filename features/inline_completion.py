@@ -96,7 +96,7 @@ class InlineCompletion(Feature):
         decision = completion_kind(view.syntax, view.syntax.text, view.to_local(offset), document.language_id)
         trace.gated = time.perf_counter()
         gate = settings.gating
-        if gate and decision.kind is CompletionKind.NONE and (automatic or decision.reason == "line-suffix"):
+        if gate and decision.refuses(automatic=automatic):
             self.stats.gated[decision.reason] = self.stats.gated.get(decision.reason, 0) + 1
             trace.outcome = f"gated:{decision.reason}"
             return EMPTY

@@ -1,4 +1,5 @@
-"""Command line: `ghostwriter serve [--tcp HOST:PORT]`, `ghostwriter doctor`, `ghostwriter --version`.
+"""Command line: `ghostwriter serve [--tcp HOST:PORT]`, `ghostwriter doctor`, `ghostwriter --version`, and the
+headless commands `complete`, `explain`, `refactor`, `review`, `usage` (lsp_server/commands/), `help COMMAND`.
 
 Bad arguments end in one line naming the argument and what would be accepted, never a traceback.
 """
@@ -11,28 +12,28 @@ import logging
 import os
 import socket
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
+
+from lsp_server.commands import COMMAND_NAMES
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+EXIT_CODES = ("Exit status: 0 done; 1 review found something at --fail-on; 2 bad arguments or unreadable file; "
+              "3 the backend failed or its answer was unusable; 4 a budget stopped the work; 5 a privacy rule "
+              "refused a file; 130 interrupted.")
 DEFAULT_TCP_HOST = "127.0.0.1"
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line (its default prints the whole usage first)."""
+    """argparse that reports a bad argument in one line first, then the usage (its default is the reverse)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n{self.format_usage()}")
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
+    from lsp_server.commands.session import package_version
 
-    try:
-        number = package_version("ghostwriter")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        number = "unknown"
-    return f"ghostwriter {number} (Python {sys.version.split()[0]})"
+    return f"ghostwriter {package_version()} (Python {sys.version.split()[0]})"
 
 
 def log_level(text: str) -> str:
@@ -64,7 +65,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="ghostwriter", description="Ghostwriter AI language server",
                     epilog="With no command, `serve` runs. Editors start `ghostwriter serve` themselves.")
     parser.add_argument("--version", action="version", version=version())
-    sub = parser.add_subparsers(dest="command", metavar="{serve,doctor}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     serve = sub.add_parser("serve", help="speak LSP over stdio (default) or TCP")
     _serve_args(serve)
     doctor = sub.add_parser("doctor", help="print resolved settings and check the backend",
@@ -72,8 +73,23 @@ def build_parser() -> Parser:
                                         "Exit status: 0 ready to serve, 1 something to fix (marked ✗), "
                                         "2 bad arguments.")
     doctor.add_argument("--settings", help="JSON file or inline JSON with the ghostwriter section")
+    _command_parsers(sub)
+    helper = sub.add_parser("help", help="show the help of a command", description="Show the help of COMMAND.")
+    helper.add_argument("topic", nargs="?", metavar="COMMAND", choices=sorted(sub.choices),
+                        help=", ".join(sorted(sub.choices)))
     _serve_args(parser)
     return parser
+
+
+def _command_parsers(sub: Any) -> None:
+    """The headless commands (lsp_server/commands/): each with --settings, as doctor has."""
+    from lsp_server.commands.arguments import SPECS
+
+    for name, (summary, description, add_arguments) in SPECS.items():
+        command = sub.add_parser(name, help=summary, description=description, epilog=EXIT_CODES)
+        add_arguments(command)
+        command.add_argument("--settings", help="JSON file or inline JSON with the ghostwriter section "
+                                                "(over the settings file and the environment)")
 
 
 def _serve_args(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +103,9 @@ def _serve_args(parser: argparse.ArgumentParser) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to, with its usage
+        (_subparsers(parser).get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     known = feature_names()
     unknown = [name for name in args.exclude if name not in known]
     if unknown:
@@ -95,7 +113,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"argument --exclude: no feature named {', '.join(map(repr, unknown))}; "
                      f"features are {', '.join(known)}")
     if args.log_level is None:
-        env_level = os.environ.get("GHOSTWRITER_LOG_LEVEL", "info")
+        # A command's own output is its result; the log speaks up only for errors unless asked.
+        env_level = os.environ.get("GHOSTWRITER_LOG_LEVEL", "error" if args.command in COMMAND_NAMES else "info")
         try:
             args.log_level = log_level(env_level)
         except argparse.ArgumentTypeError as error:
@@ -109,7 +128,86 @@ def main(argv: list[str] | None = None) -> None:
         from lsp_server.doctor import run_doctor
 
         sys.exit(run_doctor(args.settings))
+    if args.command == "help":
+        parser = build_parser()
+        chosen = _subparsers(parser).get(args.topic) if args.topic else parser
+        chosen.print_help()  # type: ignore[union-attr]
+        sys.exit(0)
+    if args.command in COMMAND_NAMES:
+        sys.exit(run_command(args))
     sys.exit(run_server(args))
+
+
+def run_until_done(coro: Any) -> Any:
+    """Run a command's coroutine; Ctrl-C interrupts at once, wherever it lands, then the command's
+    cleanup runs (the engine stopped, usage saved) before KeyboardInterrupt goes on.
+
+    Not asyncio.run: its SIGINT handler only cancels the task at the next await, so a blocking step
+    (a file being replaced) would hold Ctrl-C back until it ended.
+    """
+    import asyncio
+    import contextlib
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        if not task.done():  # it landed in the loop itself: cancel the command and let its cleanup run
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        raise
+    finally:
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run a headless command: its result on stdout, problems in one line on stderr, never a traceback."""
+    import inspect
+
+    from lsp_server.commands import command
+    from lsp_server.commands.session import CommandError, ExitCode
+    from lsp_server.commands.terminal import Terminal
+    from lsp_server.errors import BackendError, BudgetExceeded, PrivacyRefusal
+    from lsp_server.log import setup_logging
+
+    prog = f"ghostwriter {args.command}"
+    try:
+        setup_logging(args.log_level, args.log_file or os.environ.get("GHOSTWRITER_LOG_FILE", ""))
+    except OSError as error:
+        print(f"{prog}: error: cannot write the log file: {error}", file=sys.stderr)
+        return ExitCode.FAILED
+    terminal = Terminal()
+    try:
+        outcome = command(args.command).run(args, terminal)
+        return int(run_until_done(outcome) if inspect.iscoroutine(outcome) else outcome)
+    except CommandError as error:
+        terminal.close()
+        print(f"{prog}: {error.message}", file=sys.stderr)
+        return error.code
+    except BackendError as error:  # what the editor would show in a message, as one line
+        terminal.close()
+        print(f"{prog}: {error.user_message}", file=sys.stderr)
+        if isinstance(error, PrivacyRefusal):
+            return ExitCode.BLOCKED
+        return ExitCode.BUDGET if isinstance(error, BudgetExceeded) else ExitCode.FAILED
+    except KeyboardInterrupt:
+        terminal.close()
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `ghostwriter review | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        return ExitCode.OK
 
 
 def run_server(args: argparse.Namespace) -> int:

@@ -122,6 +122,42 @@ def template(server_schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# External Tools (Settings > Tools > External Tools): the headless command line on the file or project.
+# Copy tools/Ghostwriter.xml into the IDE's config folder, `tools/` (README.md says where).
+EXTERNAL_TOOLS: list[tuple[str, str, str]] = [
+    ("Refactor file (PEP 8)", "Rewrite the file to follow PEP 8, in place (undo with Local History)",
+     'refactor "$FilePath$" --rule pep8 --in-place'),
+    ("Refactor file...", "Refactor the file in place by a rule or instruction you type",
+     'refactor "$FilePath$" --rule "$Prompt$" --in-place'),
+    ("Add docstrings", "Add the missing docstrings to the file, in place",
+     'refactor "$FilePath$" --rule docstrings --in-place'),
+    ("Review changes", "Review the working tree's git diff; findings as file:line lines in the console",
+     "review --format text"),
+    ("Review changes to SARIF", "Review the working tree's git diff into ghostwriter-review.sarif",
+     "review --output ghostwriter-review.sarif"),
+]
+
+
+def external_tools() -> str:
+    """The tool set as JetBrains stores it (one `<toolSet>` file per group)."""
+    from xml.sax.saxutils import quoteattr
+
+    lines = ['<toolSet name="Ghostwriter">']
+    for name, description, parameters in EXTERNAL_TOOLS:
+        lines += [
+            f'  <tool name={quoteattr(name)} description={quoteattr(description)} showInMainMenu="true" '
+            'showInEditor="true" showInProject="true" showInSearchPopup="true" disabled="false" useConsole="true" '
+            'showConsoleOnStdOut="false" showConsoleOnStdErr="true" synchronizeAfterRun="true">',
+            "    <exec>",
+            '      <option name="COMMAND" value="ghostwriter" />',
+            f'      <option name="PARAMETERS" value={quoteattr(parameters)} />',
+            '      <option name="WORKING_DIRECTORY" value="$ProjectFileDir$" />',
+            "    </exec>",
+            "  </tool>",
+        ]
+    return "\n".join([*lines, "</toolSet>"]) + "\n"
+
+
 def outputs(server_schema: dict[str, Any] | None = None) -> dict[str, Any]:
     """File name → JSON content, for every generated file."""
     server_schema = server_schema or load_server_schema()
@@ -133,10 +169,13 @@ def outputs(server_schema: dict[str, Any] | None = None) -> dict[str, Any]:
         # The same section, so the server has its backend from the first request on; LSP4IJ's
         # workspace/configuration answers (settings.json) take precedence afterwards.
         "initializationOptions.json": copy.deepcopy(section),
+        "tools/Ghostwriter.xml": external_tools(),
     }
 
 
 def render(content: Any) -> str:
+    if isinstance(content, str):  # already text (the External Tools XML)
+        return content
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -153,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         stale.append(name)
         if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     if args.check and stale:
         print(f"stale: {', '.join(stale)}; run: python editors/jetbrains/generate.py", file=sys.stderr)

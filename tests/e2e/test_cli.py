@@ -57,10 +57,11 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     (["serve", "--tcp", "nonsense"], "argument --tcp: 'nonsense' is not HOST:PORT"),
     (["serve", "--exclude", "bogus"], "no feature named 'bogus'"),
 ])
-def test_bad_arguments_exit_2_with_one_line(tmp_path: Path, args: list[str], fragment: str) -> None:
+def test_bad_arguments_exit_2_with_one_line_and_the_usage(tmp_path: Path, args: list[str], fragment: str) -> None:
     done = ghostwriter(args, cli_env(tmp_path))
     assert done.returncode == 2
-    assert fragment in done.stderr and done.stderr.count("\n") == 1
+    first, *rest = done.stderr.splitlines()
+    assert fragment in first and rest and rest[0].startswith("usage: ghostwriter")
 
 
 def test_module_cli_runs_and_knows_its_version(tmp_path: Path) -> None:

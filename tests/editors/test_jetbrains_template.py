@@ -326,3 +326,27 @@ def test_template_command_starts_the_server(tmp_path: Path) -> None:
     assert "result" in usage, f"ghostwriter.showUsage failed: {usage.get('error')}"
     assert usage["result"]["session"]["requests"] == 0
     assert usage["result"]["state"] in {"ready", "busy", "error"}
+
+
+# ---------------------------------------------------------------------------------------------
+# External Tools
+
+
+def test_external_tools_match_the_generator_and_parse_as_commands() -> None:
+    import shlex
+    import xml.etree.ElementTree as ElementTree
+
+    from lsp_server import cli
+
+    module = generator()
+    path = TEMPLATE_DIR / "tools" / "Ghostwriter.xml"
+    assert path.read_text(encoding="utf-8") == module.render(module.outputs()["tools/Ghostwriter.xml"])
+    tools = ElementTree.parse(path).getroot()
+    names = [tool.get("name") for tool in tools]
+    assert "Refactor file (PEP 8)" in names and "Review changes to SARIF" in names
+    for tool in tools:
+        options = {option.get("name"): option.get("value") for option in tool.iter("option")}
+        assert options["COMMAND"] == "ghostwriter" and options["WORKING_DIRECTORY"] == "$ProjectFileDir$"
+        argv = shlex.split(options["PARAMETERS"].replace("$FilePath$", "src/app.py").replace("$Prompt$", "tidy"))
+        args = cli.parse_args(argv)  # the real parser: a typo in the template fails here
+        assert args.command in ("refactor", "review")

@@ -51,13 +51,15 @@ def test_tcp_address_rejects_bad_forms_with_an_example(text: str) -> None:
     (["--exclude", "hover"], "no feature named 'hover'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
-def test_bad_arguments_end_in_one_line(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_are_one_line_then_the_usage(argv: list[str], fragment: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.parse_args(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert fragment in err
-    assert err.count("\n") == 1 and err.startswith("ghostwriter")
+    first, *rest = err.splitlines()
+    assert fragment in first and first.startswith("ghostwriter")  # the error in one line, then the usage
+    assert rest and rest[0].startswith("usage: ghostwriter")
 
 
 def test_bad_log_level_in_the_environment_is_named(monkeypatch: pytest.MonkeyPatch,

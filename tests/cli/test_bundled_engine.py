@@ -1,0 +1,38 @@
+"""A command with `backend.kind: vllm`: the bundled engine (a stand-in, no GPU here) is started on demand,
+waited for, used, and stopped when the command ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli.conftest import entry_point
+from tests.e2e.test_bundled_engine import fake_engine_env
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_complete_starts_the_bundled_engine_uses_it_and_stops_it(tmp_path: Path) -> None:
+    env = fake_engine_env(tmp_path, startup_s=0.5)
+    settings = {"backend": {"kind": "vllm", "vllm": {"model": "stand-in-coder", "python": sys.executable}},
+                "completion": {"fimTemplate": "qwen", "postProcess": False}}  # the reply is no Python
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    env.update(GHOSTWRITER_CONFIG=str(tmp_path / "settings.json"), GHOSTWRITER_CACHE_DIR=str(tmp_path / "cache"))
+    env = {k: v for k, v in env.items() if k not in ("GHOSTWRITER_BASE_URL", "GHOSTWRITER_MODEL")}
+    (tmp_path / "notes.py").write_text("def notes():\n    \n")
+    done = subprocess.run([*entry_point(), "complete", "notes.py:2:5", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["completion"].strip() == "stand-in reply" and result["model"] == "stand-in-coder"
+    pids = [int(line) for line in (tmp_path / "engine.pids").read_text().split()]
+    assert len(pids) == 1 and not _alive(pids[0])  # started once, stopped with the command
