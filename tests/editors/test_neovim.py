@@ -302,6 +302,23 @@ def units(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     return json.loads(out.read_text())
 
 
+def test_next_edit_helpers(units: dict[str, Any]) -> None:
+    got = units["next_edit"]
+    assert got["parsed"] is True
+    assert got["rejected"] == [True] * 5
+    # Only the version the suggestion was computed for may receive its edits.
+    assert got["current"] == [True, False, False]
+    assert got["key"] == ["jump", "apply"]
+    # The virtual lines show only what changes: old lines with -, new lines with +.
+    assert got["diff"] == [
+        [["-", "def f(n):"], ["-", "    return n"], ["+", "def f(count):"], ["+", "    return count"]],
+        [["-", "b"], ["+", "B"], ["+", "d"]],
+        [],
+        [["-", "b"]],
+    ]
+    assert got["virt_lines"] == [[["- x = 1", "Del"]], [["+ x = 2", "Add"]]]
+
+
 def test_statusline_formatting(units: dict[str, Any]) -> None:
     assert units["human"] == [human(n) for n in (0, 950, 1000, 1234, 999999, 2500000, 3e9)]
     assert units["human"] == ["0", "950", "1k", "1.2k", "1M", "2.5M", "3G"]
