@@ -77,10 +77,11 @@ out.next_edit = {
   current = { next_edit.is_current(suggestion, 5), next_edit.is_current(suggestion, 6), next_edit.is_current(suggestion, 4) },
   key = { next_edit.key_action(suggestion, 1), next_edit.key_action(suggestion, 4) },
   diff = {
-    next_edit.diff_lines('def f(n):\n    return n\n', 'def f(count):\n    return count\n'),
-    next_edit.diff_lines('a\nb\nc\n', 'a\nB\nc\nd'),
-    next_edit.diff_lines('a\nb\n', 'a\nb\n'),
-    next_edit.diff_lines('a\nb\nc', 'a\nc'),
+    #next_edit.diff_hunks('a\nb\n', 'a\nb\n'),
+    next_edit.diff_hunks('def f(n):\n    return n\n', 'def f(count):\n    return count\n'),
+    next_edit.diff_hunks('a\nb\nc\n', 'a\nB\nc\nd'),
+    next_edit.diff_hunks('a\nb\nc', 'a\nc'),
+    next_edit.diff_hunks('a\nb', 'x\na\nb'),
   },
   virt_lines = next_edit.virt_lines({ { '-', 'x = 1' }, { '+', 'x = 2' } }, 'Del', 'Add'),
 }

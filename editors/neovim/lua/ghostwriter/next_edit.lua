@@ -50,28 +50,37 @@ local function split_lines(text)
   return vim.split((text:gsub('\n$', '')), '\n', { plain = true })
 end
 
---- The changed lines of a region rewrite, in order: { { '-', old_line }, { '+', new_line }, ... }.
---- Unchanged lines are left out: the buffer shows them already.
-function M.diff_lines(old_text, new_text)
+--- The hunks of a region rewrite, each with where to draw it (0-based line within the region, and
+--- whether above it) and its lines { '-', old } / { '+', new }. Unchanged lines are left out: the
+--- buffer shows them already.
+function M.diff_hunks(old_text, new_text)
   local old, new = split_lines(old_text), split_lines(new_text)
-  local hunks = text_diff(table.concat(old, '\n') .. '\n', table.concat(new, '\n') .. '\n', { result_type = 'indices' })
-  local out = {}
-  for _, hunk in ipairs(hunks) do
+  local indices = text_diff(table.concat(old, '\n') .. '\n', table.concat(new, '\n') .. '\n', { result_type = 'indices' })
+  local hunks = {}
+  for _, hunk in ipairs(indices) do
     local a_start, a_count, b_start, b_count = hunk[1], hunk[2], hunk[3], hunk[4]
+    local lines = {}
     for i = a_start, a_start + a_count - 1 do
-      out[#out + 1] = { '-', old[i] }
+      lines[#lines + 1] = { '-', old[i] }
     end
     for i = b_start, b_start + b_count - 1 do
-      out[#out + 1] = { '+', new[i] }
+      lines[#lines + 1] = { '+', new[i] }
     end
+    -- Below the last replaced line; a pure insertion below the line it follows (above the first line
+    -- when it comes before all of them).
+    local row, above = a_start + math.max(a_count, 1) - 2, false
+    if row < 0 then
+      row, above = 0, true
+    end
+    hunks[#hunks + 1] = { row = row, above = above, lines = lines }
   end
-  return out
+  return hunks
 end
 
---- The virtual lines drawn below the region, as { { text, hl } } chunks per line.
-function M.virt_lines(diff, removed_hl, added_hl)
+--- A hunk's lines as virtual lines: { { text, hl } } chunks per line.
+function M.virt_lines(lines, removed_hl, added_hl)
   local out = {}
-  for i, entry in ipairs(diff) do
+  for i, entry in ipairs(lines) do
     out[i] = { { entry[1] .. ' ' .. entry[2], entry[1] == '-' and removed_hl or added_hl } }
   end
   return out
@@ -184,15 +193,17 @@ local function show(bufnr, client, suggestion)
     end
   end
   local region = suggestion.range
-  local last = math.max(region.start.line, region['end'].line - (region['end'].character == 0 and 1 or 0))
-  last = math.min(last, vim.api.nvim_buf_line_count(bufnr) - 1)
-  local diff = M.diff_lines(region_text(bufnr, region, enc), suggestion.text)
-  vim.api.nvim_buf_set_extmark(bufnr, ns, last, 0, {
-    virt_lines = M.virt_lines(diff, opts().removed_hl, opts().added_hl),
-    virt_text = { { ' next edit: ' .. (opts().keymaps.accept or ':GhostwriterNextEdit accept'), 'Comment' } },
-    virt_text_pos = 'eol',
-    strict = false,
-  })
+  local last_row = vim.api.nvim_buf_line_count(bufnr) - 1
+  local hint = ' next edit: ' .. (opts().keymaps.accept or ':GhostwriterNextEdit')
+  for i, hunk in ipairs(M.diff_hunks(region_text(bufnr, region, enc), suggestion.text)) do
+    vim.api.nvim_buf_set_extmark(bufnr, ns, math.min(region.start.line + hunk.row, last_row), 0, {
+      virt_lines = M.virt_lines(hunk.lines, opts().removed_hl, opts().added_hl),
+      virt_lines_above = hunk.above,
+      virt_text = i == 1 and { { hint, 'Comment' } } or nil,
+      virt_text_pos = i == 1 and 'eol' or nil,
+      strict = false,
+    })
+  end
   state.shown = { suggestion = suggestion, client_id = client.id }
   map_keys(bufnr, state)
 end
@@ -301,6 +312,13 @@ end
 function M.dismiss(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
   hide(bufnr, 'rejected')
+end
+
+--- Is a request in flight or about to be sent (the pause not over yet)?
+function M.pending(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local state = states[bufnr]
+  return state ~= nil and (state.request ~= nil or state.timer ~= nil)
 end
 
 --- The suggestion shown in `bufnr`, or nil (for tests and statuslines).
