@@ -141,6 +141,8 @@ def test_protocol_names_match_the_server(protocol_ts: str) -> None:
     assert _ts_const(protocol_ts, "USAGE_NOTIFICATION") == protocol.USAGE_NOTIFICATION
     assert _ts_const(protocol_ts, "DID_SHOW_COMPLETION") == protocol.DID_SHOW_COMPLETION
     assert _ts_const(protocol_ts, "DID_ACCEPT_COMPLETION") == protocol.DID_ACCEPT_COMPLETION
+    assert _ts_const(protocol_ts, "NEXT_EDIT_REQUEST") == protocol.NEXT_EDIT
+    assert _ts_const(protocol_ts, "NEXT_EDIT_OUTCOME") == protocol.NEXT_EDIT_OUTCOME
 
 
 def test_contributed_commands_are_known(package: dict, protocol_ts: str, all_sources: str) -> None:
