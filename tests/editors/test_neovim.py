@@ -660,6 +660,8 @@ def test_next_edit_is_shown_as_virtual_lines_after_an_edit(next_edits: dict[str,
     assert drawn == [{"text": "-     return width * height", "hl": "GhostwriterNextEditRemoved"},
                      {"text": "+     return size * height", "hl": "GhostwriterNextEditAdded"}]
     assert [m["row"] for m in got["marks"] if m["virt_lines"]] == [1]
+    # The key is named at the end of the first changed line.
+    assert [(m["row"], m["virt_text"]) for m in got["marks"] if m["virt_text"]] == [(1, " next edit: <M-n>")]
 
 
 def test_next_edit_key_jumps_then_applies(next_edits: dict[str, Any]) -> None:

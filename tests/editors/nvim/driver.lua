@@ -548,6 +548,7 @@ local function next_edit_marks()
       end_col = d.end_col or vim.NIL,
       hl = d.hl_group or vim.NIL,
       virt_lines = virt,
+      virt_text = d.virt_text and d.virt_text[1][1] or vim.NIL,
     }
   end
   return marks
