@@ -364,6 +364,8 @@ def test_next_edit_helpers(units: dict[str, Any]) -> None:
     # Only the version the suggestion was computed for may receive its edits.
     assert got["current"] == [True, False, False]
     assert got["key"] == ["jump", "apply"]
+    # Applied another way (the server's code action): the buffer holds the rewrite from the region on.
+    assert got["holds"] == [True, False, False]
     # The virtual lines show only what changes, old lines with -, new with +, each hunk below its
     # last old line (0-based within the region; a leading insertion above the first line).
     assert got["diff"] == [

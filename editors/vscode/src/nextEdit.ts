@@ -45,7 +45,7 @@ export type NextEditEvent =
   | { type: 'answer'; suggestion: NextEditSuggestion | undefined; document: DocumentState }
   | { type: 'tab'; document: DocumentState }
   | { type: 'escape' }
-  | { type: 'changed'; document: DocumentState }
+  | { type: 'changed'; document: DocumentState; changes?: TextEdit[] }
   | { type: 'left' };
 
 /** What the controller must do: the suggestion now shown (if any), an effect, and an outcome to report. */
@@ -152,12 +152,27 @@ export function transition(shown: NextEditSuggestion | undefined, event: NextEdi
     case 'escape':
       return drop('rejected');
     case 'changed':
-      return shown && !isCurrent(shown, event.document.uri, event.document.version)
-        ? drop('ignored')
-        : { shown, effect: 'none' };
+      if (!shown || isCurrent(shown, event.document.uri, event.document.version)) {
+        return { shown, effect: 'none' };
+      }
+      // Applied another way (the server's "Apply next edit" quick fix, which reports it accepted itself).
+      if (event.changes && sameEdits(shown.edits, event.changes)) {
+        return { shown: undefined, effect: 'hide' };
+      }
+      return drop('ignored');
     case 'left':
       return drop('ignored');
   }
+}
+
+const editKey = (edit: TextEdit): string =>
+  `${edit.range.start.line}:${edit.range.start.character}-${edit.range.end.line}:${edit.range.end.character}=${edit.newText}`;
+
+/** Are a document change's pieces exactly the suggestion's edits (in any order)? */
+export function sameEdits(edits: TextEdit[], changes: TextEdit[]): boolean {
+  const want = edits.map(editKey).sort();
+  const got = changes.map(editKey).sort();
+  return want.length === got.length && want.every((key, i) => key === got[i]);
 }
 
 /** Each edit becomes a struck-out deletion (if it removes text) and an insertion (if it adds text). */

@@ -203,7 +203,14 @@ export class NextEditController implements vscode.Disposable {
       return;
     }
     if (this.shown && this.shown.editor.document === event.document) {
-      void this.handle({ type: 'changed', document: this.documentState(this.shown.editor) });
+      const changes = event.contentChanges.map((change) => ({
+        range: {
+          start: { line: change.range.start.line, character: change.range.start.character },
+          end: { line: change.range.end.line, character: change.range.end.character },
+        },
+        newText: change.text,
+      }));
+      void this.handle({ type: 'changed', document: this.documentState(this.shown.editor), changes });
     }
     if (vscode.window.activeTextEditor?.document === event.document) {
       this.schedule('edit');

@@ -76,6 +76,11 @@ out.next_edit = {
   },
   current = { next_edit.is_current(suggestion, 5), next_edit.is_current(suggestion, 6), next_edit.is_current(suggestion, 4) },
   key = { next_edit.key_action(suggestion, 1), next_edit.key_action(suggestion, 4) },
+  holds = {
+    next_edit.holds_rewrite(suggestion, { 'def f(count):', '    return count', 'x = 1' }),
+    next_edit.holds_rewrite(suggestion, { 'def f(count):', '    return c' }),
+    next_edit.holds_rewrite(suggestion, { 'def f(count):' }),
+  },
   diff = {
     #next_edit.diff_hunks('a\nb\n', 'a\nb\n'),
     next_edit.diff_hunks('def f(n):\n    return n\n', 'def f(count):\n    return count\n'),

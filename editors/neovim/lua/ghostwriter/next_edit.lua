@@ -20,6 +20,10 @@ local METHOD_NOT_FOUND = -32601
 
 -- Pure helpers (tests/editors/nvim/units.lua) ---------------------------------------------------
 
+local function split_lines(text)
+  return vim.split((text:gsub('\n$', '')), '\n', { plain = true })
+end
+
 --- Is `result` a usable suggestion? Anything else counts as none.
 function M.parse(result)
   if type(result) ~= 'table' or type(result.id) ~= 'string' or type(result.textDocument) ~= 'table' then
@@ -39,16 +43,24 @@ function M.is_current(suggestion, version)
   return suggestion.textDocument.version == version
 end
 
+--- Does `lines` (the buffer from the region's first line on) hold the suggestion's rewrite? Then it was
+--- applied another way (the server's "Apply next edit" code action, which reports it accepted itself).
+function M.holds_rewrite(suggestion, lines)
+  local want = split_lines(suggestion.text)
+  for i, line in ipairs(want) do
+    if lines[i] ~= line then
+      return false
+    end
+  end
+  return true
+end
+
 --- What the key does: jump from elsewhere, apply once the cursor is on the suggestion's line (0-based).
 function M.key_action(suggestion, cursor_line)
   return cursor_line == suggestion.jumpTo.line and 'apply' or 'jump'
 end
 
 local text_diff = (vim.text and vim.text.diff) or vim.diff
-
-local function split_lines(text)
-  return vim.split((text:gsub('\n$', '')), '\n', { plain = true })
-end
 
 --- The hunks of a region rewrite, each with where to draw it (0-based line within the region, and
 --- whether above it) and its lines { '-', old } / { '+', new }. Unchanged lines are left out: the
@@ -137,7 +149,7 @@ local function unmap(bufnr, state)
   state.mapped = nil
 end
 
---- Hide the shown suggestion, if any, and tell the server what became of it.
+--- Hide the shown suggestion, if any, and tell the server what became of it (nil: it knows already).
 local function hide(bufnr, outcome)
   local state = states[bufnr]
   if not state or not state.shown then
@@ -149,7 +161,9 @@ local function hide(bufnr, outcome)
     vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
     unmap(bufnr, state)
   end
-  send_outcome(shown.client_id, shown.suggestion.id, outcome)
+  if outcome then
+    send_outcome(shown.client_id, shown.suggestion.id, outcome)
+  end
 end
 
 local function map_keys(bufnr, state)
@@ -346,7 +360,10 @@ function M.attach(_, bufnr)
       state.version = version
       local shown = state.shown
       if shown and not M.is_current(shown.suggestion, version) then
-        hide(bufnr, 'ignored') -- the buffer moved on: the shown suggestion's version is stale
+        local first = shown.suggestion.range.start.line
+        local lines = vim.api.nvim_buf_get_lines(bufnr, first, first + #split_lines(shown.suggestion.text), false)
+        -- The buffer moved on: the shown suggestion's version is stale, unless this change applied it.
+        hide(bufnr, M.holds_rewrite(shown.suggestion, lines) and nil or 'ignored')
       end
       schedule(bufnr, 'edit')
     end,

@@ -80,6 +80,16 @@ test('transition: Esc dismisses as rejected; leaving or a change drops it as ign
   assert.deepEqual(ne.transition(s, { type: 'changed', document: doc(3) }), { shown: s, effect: 'none' });
 });
 
+test('transition: applied by the quick fix (the same edits) hides it without an outcome of its own', () => {
+  const s = suggestion([EDIT, { range: range(5, 0, 5, 1), newText: 'y' }], 3);
+  const changes = [{ range: range(5, 0, 5, 1), newText: 'y' }, EDIT];
+  assert.deepEqual(ne.transition(s, { type: 'changed', document: doc(4), changes }), { shown: undefined, effect: 'hide' });
+  // Any other change is the user's: ignored.
+  assert.deepEqual(ne.transition(s, { type: 'changed', document: doc(4), changes: [EDIT] }),
+    { shown: undefined, effect: 'hide', outcome: { id: 's1', outcome: 'ignored' } });
+  assert.equal(ne.sameEdits([EDIT], [{ ...EDIT, newText: 'z' }]), false);
+});
+
 test('transition: a suggestion for an older version is never shown nor applied', () => {
   const s = suggestion([EDIT], 3);
   // The answer arrives after the user typed on (version 4): not shown, reported as ignored.
