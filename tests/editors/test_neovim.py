@@ -653,6 +653,11 @@ def test_next_edit_is_shown_as_virtual_lines_after_an_edit(next_edits: dict[str,
     got = step(next_edits, "next_edit")
     assert got["after_edit"] == NES_RENAMED  # the user's edit, typed
     assert got["version"] == got["buffer_version"]  # computed for the buffer as it is
+    # Asked by itself on the pause after the edit, for the version the buffer had, at the cursor.
+    asked = got["requests"][0]
+    assert asked["trigger"] == "edit"
+    assert asked["textDocument"]["uri"].endswith("/calc.py") and asked["textDocument"]["version"] == got["version"]
+    assert asked["position"]["line"] == 0
     # At its place: `width` in the body is marked as removed, the diff is drawn below that line.
     removed = [m for m in got["marks"] if m["hl"] == "GhostwriterNextEditRemoved"]
     assert removed and all(m["row"] == m["end_row"] == 1 for m in removed)
@@ -677,6 +682,7 @@ def test_next_edit_key_jumps_then_applies(next_edits: dict[str, Any]) -> None:
 
 def test_next_edit_esc_dismisses_it(next_edits: dict[str, Any]) -> None:
     got = step(next_edits, "next_edit_dismiss")
+    assert got["triggers"] and got["triggers"][-1] == "cursor"  # shown after a move to another line
     assert got["marks"] > 0 and got["marks_after"] == 0
     assert got["unchanged"] is True
     assert [o["outcome"] for o in got["outcomes"]] == ["rejected"]

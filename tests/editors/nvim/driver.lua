@@ -25,6 +25,7 @@ local results = {
   steps = {},
   order = {},
   sent = {}, -- ghostwriter/* notifications the plugin sent
+  next_edit_requests = {}, -- params of each ghostwriter/nextEdit request
   usage_events = 0, -- User GhostwriterUsage autocmds seen
   messages = {}, -- window/showMessage from the server
 }
@@ -168,6 +169,13 @@ local function record_sent(c)
       results.sent[#results.sent + 1] = { method = method, params = params }
     end
     return notify(self, method, params)
+  end
+  local request = c.request
+  c.request = function(self, method, params, ...)
+    if method == 'ghostwriter/nextEdit' then
+      results.next_edit_requests[#results.next_edit_requests + 1] = vim.deepcopy(params)
+    end
+    return request(self, method, params, ...)
   end
 end
 
@@ -602,6 +610,7 @@ function steps.next_edit(r)
   end, TIMEOUT, 'the applied next edit')
   r.after_apply = buffer_text()
   r.marks_after_apply = #next_edit_marks()
+  r.requests = vim.deepcopy(results.next_edit_requests)
   wait_until(function()
     return #outcomes() > 0
   end, 2000, 'the outcome notification')
@@ -627,12 +636,15 @@ function steps.next_edit_dismiss(r)
   next_edit_idle()
   set_rules(spec.dismiss_rules)
   local before = buffer_text()
-  vim.api.nvim_win_set_cursor(0, spec.stale_cursor)
-  vim.cmd('GhostwriterNextEdit trigger')
+  local asked = #results.next_edit_requests
+  keys(spec.stale_cursor[1] .. 'G', 'n') -- a move to another line asks by itself
   local shown = wait_until(function()
     return next_edit.current(bufnr)
   end, TIMEOUT, 'a suggestion to dismiss')
   r.marks = #next_edit_marks()
+  r.triggers = vim.tbl_map(function(p)
+    return p.trigger
+  end, vim.list_slice(results.next_edit_requests, asked + 1))
   keys('<Esc>', 'm')
   wait_until(function()
     return next_edit.current(bufnr) == nil
