@@ -67,8 +67,9 @@ M.defaults = {
     trigger = '<M-\\>',
   },
   -- Next-edit suggestions (ghostwriter/nextEdit): asked for after a pause in an edit and on a move to
-  -- another line. `accept` jumps to the shown suggestion, then applies it; `dismiss` is mapped only
-  -- while one is shown.
+  -- another line (`enabled = false`: only on the key or :GhostwriterNextEdit). `accept` (normal and
+  -- insert mode) jumps to the shown suggestion, then applies it, and asks for one when none is shown;
+  -- `dismiss` (normal mode) is mapped only while one is shown. false turns a key off.
   next_edit = {
     enabled = true,
     debounce_ms = 400,

@@ -237,14 +237,16 @@ function M.request(bufnr, trigger)
   params.trigger = trigger
   local id
   id = util.request(client, M.METHOD, params, function(err, result)
-    if state.request and state.request.id == id then
+    local latest = state.request ~= nil and state.request.id == id
+    if latest then
       state.request = nil
     end
     if err and err.code == METHOD_NOT_FOUND then
       unsupported[client.id] = true
     end
     local suggestion = not err and M.parse(result) or nil
-    if not suggestion or not vim.api.nvim_buf_is_valid(bufnr) then
+    -- A superseded request (cancelled like completions) may still answer: its answer is not shown.
+    if not latest or not suggestion or not vim.api.nvim_buf_is_valid(bufnr) then
       return
     end
     -- Typed on while the server worked: this answer is for an older version; never show it.
