@@ -41,19 +41,22 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": _commit(),
                               "machine": platform.node(), "replays": str(args.replays)}
     if args.oracle:
-        report["quality"] = await evaluate(oracle(), replays)
+        report["quality"] = await evaluate(oracle(), replays, tuple(args.variants))
         return report
     import aiohttp
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
         if not args.skip_quality:
-            report["quality"] = await evaluate(http(args.base_url, args.model, session), replays,
-                                               parallel=args.parallel)
+            # Whole answers; the server's early stop is replayed on them (the same greedy text, cut).
+            report["quality"] = await evaluate(http(args.base_url, args.model, session, early_stop=False), replays,
+                                               tuple(args.variants), parallel=args.parallel)
         edits = [r for r in replays if r.kind == "edit"][:args.latency_n]
         report["latency"] = {}
         for label, url in (item.split("=", 1) for item in args.latency):
-            report["latency"][label] = await latency(http(url, args.model, session), edits)
-            print(label, report["latency"][label], flush=True)
+            for early in (True, False):
+                name = label + ("" if early else " (whole answers)")
+                report["latency"][name] = await latency(http(url, args.model, session, early_stop=early), edits)
+                print(name, report["latency"][name], flush=True)
     return report
 
 
@@ -64,6 +67,8 @@ def main() -> None:
     parser.add_argument("--base-url", default="http://127.0.0.1:8011/v1")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--parallel", type=int, default=16)
+    parser.add_argument("--variants", nargs="*", default=["history", "plain"],
+                        help="prompts: history, plain, history-tags")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--latency", nargs="*", default=[], help="LABEL=BASE_URL engines, timed one at a time")

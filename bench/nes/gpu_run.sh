@@ -43,7 +43,7 @@ until healthy 8011; do kill -0 $plain 2>/dev/null || { tail -30 "$out/vllm-off.l
 echo "engine without speculation ready after $((SECONDS - began)) s"
 # Quality on the plain engine while the speculative one starts (greedy: both give the same answers).
 python3 -m bench.nes --base-url http://127.0.0.1:8011/v1 --model "$model" --out "$out/nes-quality.json" \
-  --parallel 16 | tee "$out/quality.md"
+  --parallel 16 --variants history plain history-tags | tee "$out/quality.md"
 until healthy 8012; do kill -0 $spec 2>/dev/null || { tail -30 "$out/vllm-ngram.log"; exit 1; }; sleep 2; done
 echo "engine with n-gram speculation ($spec_tokens tokens) ready after $((SECONDS - began)) s"
 python3 -m bench.nes --skip-quality --model "$model" --latency-n ${GW_LATENCY_N:-40} \

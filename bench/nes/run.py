@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -23,9 +24,22 @@ from typing import Any
 
 from bench.nes.replays import Replay
 from context.next_edit import worth_showing
-from context.next_edit_prompts import TEMPLATES, RegionView, next_edit_messages, parse_rewrite
+from context.next_edit_prompts import (
+    TEMPLATES,
+    NextEditTemplate,
+    RegionView,
+    next_edit_messages,
+    read_rewrite,
+    rejoined_rewrite,
+)
 
 TEMPLATE = TEMPLATES["qwen"]
+# variant → (prompt template, without history?)
+VARIANT_PROMPTS: dict[str, tuple[NextEditTemplate, bool]] = {
+    "history": (TEMPLATE, False),
+    "plain": (TEMPLATE, True),
+    "history-tags": (TEMPLATES["generic"], False),
+}
 VARIANTS = ("history", "plain")
 MAX_TOKENS = 768
 
@@ -37,22 +51,37 @@ class Reply:
     ms: float
     completion_tokens: int = 0
     prompt_tokens: int = 0
+    stopped_early: bool = False
+    first_token_ms: float = 0.0
 
 
-Ask = Callable[[tuple[dict[str, str], ...], Replay], Awaitable[Reply]]
+Ask = Callable[[tuple[dict[str, str], ...], Replay, NextEditTemplate], Awaitable[Reply]]
 
 
 def messages_for(replay: Replay, variant: str) -> tuple[dict[str, str], ...]:
+    template, plain = VARIANT_PROMPTS[variant]
     view = RegionView(replay.path, "python", replay.before, replay.region, replay.after, replay.cursor)
-    return next_edit_messages(TEMPLATE, view, replay.history, plain=variant == "plain")
+    return next_edit_messages(template, view, replay.history, plain=plain)
 
 
-def predict(replay: Replay, reply: Reply) -> str | None:
+def predict(replay: Replay, reply: Reply, template: NextEditTemplate = TEMPLATE) -> str | None:
     """The suggestion the server would show for this reply (None: no suggestion)."""
-    rewrite = parse_rewrite(reply.text, TEMPLATE, replay.region, stopped_at_end=reply.finish_reason == "stop")
+    rewrite = read_rewrite(reply.text, template, replay.region, reply.finish_reason)
     if rewrite is None or worth_showing(replay.region, rewrite, replay.history, replay.cursor):
         return None
     return rewrite
+
+
+def as_streamed(reply: Reply, replay: Replay, template: NextEditTemplate) -> Reply:
+    """The reply the server would have read from this whole answer: cut where its early stop fires
+    (greedy decoding makes the streamed prefix the same text)."""
+    if reply.stopped_early:
+        return reply
+    text = reply.text
+    for end in (i + 1 for i, char in enumerate(text) if char == "\n"):
+        if rejoined_rewrite(text[:end], template, replay.region) is not None:
+            return Reply(text[:end], None, reply.ms, reply.completion_tokens, reply.prompt_tokens, True)
+    return reply
 
 
 def changed_lines(old: str, new: str) -> str:
@@ -92,14 +121,20 @@ async def evaluate(ask: Ask, replays: list[Replay], variants: tuple[str, ...] = 
     gate = asyncio.Semaphore(parallel)
 
     async def one(replay: Replay, variant: str) -> dict[str, Any]:
+        template = VARIANT_PROMPTS[variant][0]
         async with gate:
-            reply = await ask(messages_for(replay, variant), replay)
-        row = score(replay, predict(replay, reply))
+            reply = await ask(messages_for(replay, variant), replay, template)
+        streamed = as_streamed(reply, replay, template)
+        row = score(replay, predict(replay, streamed, template))
+        whole = score(replay, predict(replay, reply, template))
         return {**row, "variant": variant, "ms": round(reply.ms, 1), "finish": reply.finish_reason,
-                "completion_tokens": reply.completion_tokens}
+                "stopped_early": streamed.stopped_early, "completion_tokens": reply.completion_tokens,
+                "whole": whole, "reply": reply.text}
 
     rows = await asyncio.gather(*(one(r, v) for v in variants for r in replays))
-    return {"summary": {v: summarise([r for r in rows if r["variant"] == v]) for v in variants}, "rows": rows}
+    summary = {v: summarise([r for r in rows if r["variant"] == v]) for v in variants}
+    summary |= {f"{v} (whole answers)": summarise([r["whole"] for r in rows if r["variant"] == v]) for v in variants}
+    return {"summary": summary, "rows": rows}
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -113,14 +148,16 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 async def latency(ask: Ask, replays: list[Replay], warmup: int = 3) -> dict[str, Any]:
-    """One request at a time (one user), history prompt; wall time from send to the whole answer."""
+    """One request at a time (one user), history prompt; wall time from send to the usable answer."""
     for replay in replays[:warmup]:
-        await ask(messages_for(replay, "history"), replay)
-    replies = [await ask(messages_for(replay, "history"), replay) for replay in replays]
+        await ask(messages_for(replay, "history"), replay, TEMPLATE)
+    replies = [await ask(messages_for(replay, "history"), replay, TEMPLATE) for replay in replays]
     times = [r.ms for r in replies]
     tokens = [r.completion_tokens for r in replies]
     return {"n": len(times), "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
             "mean_ms": round(statistics.fmean(times), 1) if times else 0.0,
+            "first_token_p50_ms": round(percentile([r.first_token_ms for r in replies], 50), 1),
+            "stopped_early_pct": round(100 * sum(r.stopped_early for r in replies) / max(1, len(replies)), 1),
             "completion_tokens_p50": percentile([float(t) for t in tokens], 50),
             "prompt_tokens_p50": percentile([float(r.prompt_tokens) for r in replies], 50),
             "region_lines_p50": percentile([float(len(r.region.splitlines())) for r in replays], 50)}
@@ -129,28 +166,46 @@ async def latency(ask: Ask, replays: list[Replay], warmup: int = 3) -> dict[str,
 def oracle() -> Ask:
     """A perfect model: it answers each replay's expected region (a check of the machinery)."""
 
-    async def ask(messages: tuple[dict[str, str], ...], replay: Replay) -> Reply:
-        return Reply(f"{TEMPLATE.region_start}\n{replay.expected}{TEMPLATE.region_end}", "stop", 0.0)
+    async def ask(messages: tuple[dict[str, str], ...], replay: Replay, template: NextEditTemplate) -> Reply:
+        return Reply(f"{template.region_start}\n{replay.expected}{template.region_end}", "stop", 0.0)
 
     return ask
 
 
-def http(base_url: str, model: str, session: Any, max_tokens: int = MAX_TOKENS) -> Ask:
-    """chat/completions on an OpenAI-compatible endpoint, as the server sends it (greedy, stop at the end marker)."""
+def http(base_url: str, model: str, session: Any, max_tokens: int = MAX_TOKENS, early_stop: bool = True) -> Ask:
+    """Streamed chat/completions as the server sends it: greedy, stop string at the end marker, and
+    (`early_stop`) the connection closed once the answer has rejoined the old region, as the server does."""
 
-    async def ask(messages: tuple[dict[str, str], ...], replay: Replay) -> Reply:
+    async def ask(messages: tuple[dict[str, str], ...], replay: Replay, template: NextEditTemplate) -> Reply:
         body = {"model": model, "messages": list(messages), "max_tokens": max_tokens, "temperature": 0.0,
-                "stop": [TEMPLATE.region_end]}
+                "stop": [template.region_end], "stream": True, "stream_options": {"include_usage": True}}
         started = time.perf_counter()
+        parts: list[str] = []
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        first = 0.0
+        stopped = False
         async with session.post(f"{base_url.rstrip('/')}/chat/completions", json=body) as response:
-            data = await response.json()
+            async for raw in response.content:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("data:") or line == "data: [DONE]":
+                    continue
+                chunk = json.loads(line[5:])
+                usage = chunk.get("usage") or usage
+                for choice in chunk.get("choices") or []:
+                    piece = (choice.get("delta") or {}).get("content") or ""
+                    if piece:
+                        first = first or (time.perf_counter() - started) * 1000
+                        parts.append(piece)
+                    finish = choice.get("finish_reason") or finish
+                if early_stop and parts and rejoined_rewrite("".join(parts), template, replay.region) is not None:
+                    stopped = True
+                    break  # leaving the block closes the connection: the engine aborts the request
         ms = (time.perf_counter() - started) * 1000
-        if "choices" not in data:
-            return Reply("", "error", ms)
-        choice = data["choices"][0]
-        usage = data.get("usage") or {}
-        return Reply(choice["message"].get("content") or "", choice.get("finish_reason"), ms,
-                     int(usage.get("completion_tokens", 0)), int(usage.get("prompt_tokens", 0)))
+        text = "".join(parts)
+        tokens = int(usage.get("completion_tokens", 0)) or len(text) // 4
+        return Reply(text, None if stopped else finish, ms, tokens, int(usage.get("prompt_tokens", 0)),
+                     stopped, first)
 
     return ask
 
@@ -159,8 +214,11 @@ def markdown(quality: dict[str, Any]) -> str:
     lines = ["| prompt | exact hunk % | edit similarity | no suggestion % (edit replays) "
              "| false positives % (no-edit) |",
              "|---|---|---|---|---|"]
+    names = {"history": "next-edit (history + region)", "plain": "plain rewrite (no history)",
+             "history-tags": "next-edit, tag markers"}
     for variant, s in quality["summary"].items():
-        name = "next-edit (history + region)" if variant == "history" else "plain rewrite (no history)"
+        base, _, rest = variant.partition(" ")
+        name = names.get(base, base) + (f" {rest}" if rest else "")
         lines.append(f"| {name} | {s['exact_pct']} | {s['similarity']} | {s['no_suggestion_pct']} | "
                      f"{s['false_positive_pct']} |")
     return "\n".join(lines)
