@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from context.next_edit import Hunk, line_hunks, lsp_lines, merge_hunks
+from context.next_edit import Hunk, line_hunks, lsp_lines, merge_hunks, touches
 
 MAX_HUNKS = 16
 MAX_CURSORS = 16
@@ -80,11 +80,13 @@ class EditHistory:
         tracked.base = tracked.last
 
     def _add(self, hunk: Hunk, between: list[str]) -> None:
-        if self.hunks:
+        if self.hunks and touches(self.hunks[-1], hunk, between):
             merged = merge_hunks(self.hunks[-1], hunk, between)
-            if merged is not None:
+            if merged is None:
+                self.hunks.pop()  # the change was undone
+            else:
                 self.hunks[-1] = merged
-                return
+            return
         self.hunks.append(hunk)
         while len(self.hunks) > self.max_hunks:
             self.hunks.popleft()
@@ -98,14 +100,14 @@ class EditHistory:
                                                                    tracked.changed_at)))
         result = list(self.hunks)
         for _, hunks in sorted(open_groups, key=lambda group: group[0]):
+            base = _bare_lines(self._documents[hunks[0].path].base) if hunks else []
             for hunk in hunks:
-                merged = merge_hunks(result[-1], hunk, _bare_lines(self._documents[hunk.path].base)) \
-                    if result else None
-                if merged is not None:
-                    result[-1] = merged
+                if result and touches(result[-1], hunk, base):
+                    merged = merge_hunks(result[-1], hunk, base)
+                    result[-1:] = [merged] if merged is not None else []
                 else:
                     result.append(hunk)
-        return result[-self.max_hunks:]
+        return result[-self.max_hunks:] if self.max_hunks else []
 
     def last_change_line(self, path: str) -> int | None:
         """The last line the open group (or else the last closed hunk) of `path` changed."""

@@ -74,18 +74,19 @@ def line_hunks(path: str, old: str, new: str, at: float = 0.0, join_gap: int = J
                  tuple(new_lines[head + j1:head + j2]), at) for i1, i2, j1, j2 in groups]
 
 
-def merge_hunks(prev: Hunk, new: Hunk, between: Sequence[str], gap: int = JOIN_GAP_LINES) -> Hunk | None:
-    """One hunk for `prev` then `new`, when `new` touches `prev`'s lines; else None.
+def touches(prev: Hunk, new: Hunk, between: Sequence[str], gap: int = JOIN_GAP_LINES) -> bool:
+    """`new` (made after `prev`, in the text `between`) changes `prev`'s lines or the lines next to them."""
+    if prev.path != new.path or max(prev.new_end, new.old_end) > len(between):
+        return False
+    return new.old_start <= prev.new_end + gap and new.old_end >= prev.new_start - gap
+
+
+def merge_hunks(prev: Hunk, new: Hunk, between: Sequence[str]) -> Hunk | None:
+    """One hunk for `prev` then `new` (which `touches` it); None when together they change nothing.
 
     `between` is the file's lines after `prev` and before `new` (the text `new.old_*` refers to).
     """
-    if prev.path != new.path:
-        return None
-    if new.old_start > prev.new_end + gap or new.old_end < prev.new_start - gap:
-        return None
     low, high = min(prev.new_start, new.old_start), max(prev.new_end, new.old_end)
-    if high > len(between):
-        return None  # `between` is not the text these hunks refer to
     old_side = (*between[low:prev.new_start], *prev.old_lines, *between[prev.new_end:high])
     new_side = (*between[low:new.old_start], *new.new_lines, *between[new.old_end:high])
     merged = Hunk(prev.path, prev.old_start - (prev.new_start - low), old_side,

@@ -147,3 +147,44 @@ def _newline(text: str) -> str:
 def _fenced(language: str, code: str) -> str:
     fence = "````" if "```" in code else "```"
     return f"{fence}{language}\n{code.rstrip()}\n{fence}"
+
+
+REJOIN_LINES = 3
+
+
+def rejoined_rewrite(partial: str, template: NextEditTemplate, old_region: str,
+                     lines: int = REJOIN_LINES) -> str | None:
+    """The whole rewrite, once a streamed answer has changed something and then copied `lines` old
+    lines unchanged: the rest is taken from the old region, so the model need not copy it out.
+
+    A next edit is one change; the region's tail after it is nearly always a copy, and stopping
+    there saves its decoding (a second change further down is left for the next request).
+    None while the answer has not changed anything or not rejoined the old text yet.
+    """
+    start = partial.find(template.region_start)
+    body = partial[start + len(template.region_start):] if start >= 0 else partial
+    if template.region_end in body or "```" in body:
+        return None  # complete (or fenced) answers are read whole by parse_rewrite
+    body = body.replace(template.cursor, "")
+    body = body[1:] if body.startswith("\n") else body
+    written = body.splitlines(keepends=True)
+    if written and not written[-1].endswith("\n"):
+        written.pop()  # the line being written may still change
+    old = old_region.splitlines(keepends=True)
+    pairs = enumerate(zip(written, old, strict=False))
+    first = next((i for i, (a, b) in pairs if a != b), min(len(written), len(old)))
+    if len(written) - first <= lines or first >= len(old):
+        return None  # nothing changed yet, or too little written after the change
+    tail = written[-lines:]
+    if sum(1 for line in tail if len(line.strip()) > 3) < 2:
+        return None  # blank lines and lone brackets match anywhere
+    for end in range(first + lines, len(old) + 1):
+        if old[end - lines:end] == tail:
+            return "".join(written) + "".join(old[end:])
+    return None
+
+
+def read_rewrite(answer: str, template: NextEditTemplate, old_region: str, finish_reason: str | None) -> str | None:
+    """The rewrite from a whole answer, or from one stopped early once it rejoined the old text."""
+    whole = parse_rewrite(answer, template, old_region, stopped_at_end=finish_reason == "stop")
+    return whole if whole is not None else rejoined_rewrite(answer, template, old_region)

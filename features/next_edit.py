@@ -28,7 +28,7 @@ from pygls.lsp.server import LanguageServer
 from context import extract
 from context.edit_history import EditHistory
 from context.next_edit import Hunk, Region, context_lines, editable_region, line_starts, region_change, worth_showing
-from context.next_edit_prompts import RegionView, next_edit_messages, parse_rewrite, template_for
+from context.next_edit_prompts import RegionView, next_edit_messages, read_rewrite, rejoined_rewrite, template_for
 from features.chat_prompts import thinking_options
 from lsp_server import protocol
 from lsp_server.backends import GenerationRequest
@@ -228,9 +228,12 @@ class NextEdit(Feature):
                                       suffix=thinking.suffix)
         request = GenerationRequest(feature="nextEdit", model=model, messages=messages, max_tokens=settings.max_tokens,
                                     temperature=0.0, stop=(template.region_end,), extra_body=thinking.extra_body)
-        generation = await self.services.pipeline.generate(request, automatic=True)
-        rewrite = parse_rewrite(generation.text, template, region.text,
-                                stopped_at_end=generation.finish_reason == "stop")
+        # Stop reading once the answer has made its change and copied a few old lines again.
+        def rejoined(answer: str) -> bool:
+            return rejoined_rewrite(answer, template, region.text) is not None
+
+        generation = await self.services.pipeline.generate(request, automatic=True, should_stop=rejoined)
+        rewrite = read_rewrite(generation.text, template, region.text, generation.finish_reason)
         if rewrite is None or not snapshot.is_current(self.services.documents):
             return None  # no usable answer, or the buffer changed while the model answered
         reason = worth_showing(region.text, rewrite, hunks, cursor)
