@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -218,8 +219,11 @@ class ActionRunner:
 class CodeActions(Feature):
     name = "code_actions"
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services,
+                 extra: Sequence[Callable[[types.CodeActionParams], list[types.CodeAction]]] = ()) -> None:
         self.services = services
+        self.extra = list(extra)
+        """Other features' actions for a range (next edits' "Apply next edit"), listed after ours."""
         self.diffs = inline_diff.InlineDiffs(services)
         self.runner = ActionRunner(services, self.diffs)
 
@@ -317,7 +321,7 @@ class CodeActions(Feature):
         @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                         types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True))
         def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
-            return self.list(params)
+            return [*self.list(params), *(action for provide in self.extra for action in provide(params))]
 
         @server.feature(types.CODE_ACTION_RESOLVE)
         async def resolve(params: types.CodeAction) -> types.CodeAction:

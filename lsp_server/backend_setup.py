@@ -41,12 +41,14 @@ def build_router(settings: Settings, client: Client, run_task: RunTask,
 def _attach_bundled_engine(router: BackendRouter, settings: Settings, progress: EngineProgress,
                            run_task: RunTask) -> None:
     from lsp_server.backends.openai_compat import OpenAICompatBackend
+    from lsp_server.backends.vllm_checks import speculation_args
     from lsp_server.backends.vllm_supervisor import VllmSupervisor, check_environment, parallel_args
 
     vllm = settings.backend.vllm
     python = vllm.python or sys.executable
     problem = check_environment(python)
-    args = [*parallel_args(vllm.tensor_parallel, vllm.data_parallel, vllm.expert_parallel), *vllm.args]
+    args = [*parallel_args(vllm.tensor_parallel, vllm.data_parallel, vllm.expert_parallel),
+            *speculation_args(vllm.ngram_speculative_tokens), *vllm.args]
     supervisor = VllmSupervisor(router.vllm_model, args, python=python, on_progress=progress.report,
                                 on_state=progress.state_changed, health_timeout_s=vllm.startup_timeout_s)
     router.supervisor = supervisor

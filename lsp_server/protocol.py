@@ -12,6 +12,13 @@ USAGE_NOTIFICATION = "ghostwriter/usage"
 DID_SHOW_COMPLETION = "ghostwriter/didShowCompletion"
 DID_ACCEPT_COMPLETION = "ghostwriter/didAcceptCompletion"
 
+# Next-edit suggestions (README "Next-edit suggestions" gives the JSON shapes).
+NEXT_EDIT = "ghostwriter/nextEdit"  # client → server request
+NEXT_EDIT_OUTCOME = "ghostwriter/nextEditOutcome"  # client → server notification {id, outcome}
+# The shape existing Neovim NES clients (copilot-lsp, sidekick.nvim) speak.
+COPILOT_INLINE_EDIT = "textDocument/copilotInlineEdit"
+DID_SHOW_INLINE_EDIT = "textDocument/didShowInlineEdit"
+
 # workspace/executeCommand commands.
 CMD_EXPLAIN = "ghostwriter.explain"
 CMD_SHOW_USAGE = "ghostwriter.showUsage"
@@ -21,6 +28,8 @@ CMD_APPLY_ACTION = "ghostwriter.applyAction"
 CMD_ACCEPT_DIFF = "ghostwriter.acceptDiff"
 CMD_REJECT_DIFF = "ghostwriter.rejectDiff"
 CMD_COMPLETION_STATS = "ghostwriter.completionStats"
+CMD_NEXT_EDIT_ACCEPTED = "ghostwriter.nextEditAccepted"  # [id]: sent with an applied next edit
+CMD_NEXT_EDIT_STATS = "ghostwriter.nextEditStats"
 
 ALL_COMMANDS = (
     CMD_EXPLAIN,
@@ -31,6 +40,8 @@ ALL_COMMANDS = (
     CMD_ACCEPT_DIFF,
     CMD_REJECT_DIFF,
     CMD_COMPLETION_STATS,
+    CMD_NEXT_EDIT_ACCEPTED,
+    CMD_NEXT_EDIT_STATS,
 )
 
 # States of the status item.

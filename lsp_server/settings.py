@@ -28,6 +28,8 @@ PreviewMode = Literal["auto", "changeAnnotation", "inlineDiff"]
 BudgetUnit = Literal["money", "tokens"]
 PathPolicyName = Literal["block", "localOnly", "allow"]
 LogContent = Literal["full", "omit"]
+NextEditFamily = Literal["auto", "qwen", "generic"]
+OnPause = Literal["auto", "on", "off"]
 
 
 @attrs.frozen
@@ -44,6 +46,9 @@ class VllmSettings:
     startup_timeout_s: int = 600
     fallback_to_remote: bool = True
     """While the engine starts (or after it failed), use backend.baseUrl if one is set."""
+    ngram_speculative_tokens: int = 0
+    """Prompt-lookup (n-gram) speculative decoding: tokens proposed per step from the prompt; 0 = off.
+    Next-edit answers mostly copy their prompt, so they decode several tokens a step (see bench/RESULTS.md)."""
 
 
 @attrs.frozen
@@ -119,6 +124,27 @@ class CodeActionSettings:
 
 
 @attrs.frozen
+class NextEditSettings:
+    enabled: bool = True
+    region_lines: int = 30
+    """Lines of the editable region the model rewrites (its start moves in steps of a third of it)."""
+    context_lines: int = 20
+    """Lines shown above and below the region."""
+    history_hunks: int = 16
+    """Recent edit hunks kept per workspace (and sent)."""
+    max_tokens: int = 768
+    """Cap for the rewritten region; an answer cut off by it is dropped."""
+    prompt_family: NextEditFamily = "auto"
+    """Prompt format (context/next_edit_prompts.py); "auto" chooses by model name."""
+    compute_on_pause: OnPause = "auto"
+    """Compute a suggestion on the pause after an edit, for the "Apply next edit" code action (clients
+    that cannot send ghostwriter/nextEdit, like JetBrains through LSP4IJ). "auto": until the client
+    sends its own next-edit request."""
+    pause_ms: int = 800
+    """The pause after the last change before computing on pause."""
+
+
+@attrs.frozen
 class Price:
     input_per_1m: float = 0.0
     cached_input_per_1m: float = 0.0
@@ -168,6 +194,7 @@ class Settings:
     hover: HoverSettings = attrs.field(factory=HoverSettings)
     thinking: ThinkingSettings = attrs.field(factory=ThinkingSettings)
     code_actions: CodeActionSettings = attrs.field(factory=CodeActionSettings)
+    next_edit: NextEditSettings = attrs.field(factory=NextEditSettings)
     pricing: dict[str, Price] = attrs.field(factory=dict)
     budget: BudgetSettings = attrs.field(factory=BudgetSettings)
     privacy: PrivacySettings = attrs.field(factory=PrivacySettings)
@@ -270,6 +297,13 @@ def validate(settings: Settings) -> tuple[Settings, list[str]]:
         (settings.cache.size_mb > 0, "cache.sizeMb", "must be > 0"),
         (settings.backend.vllm.tensor_parallel >= 1, "backend.vllm.tensorParallel", "must be >= 1"),
         (settings.backend.vllm.data_parallel >= 1, "backend.vllm.dataParallel", "must be >= 1"),
+        (0 <= settings.backend.vllm.ngram_speculative_tokens <= 32, "backend.vllm.ngramSpeculativeTokens",
+         "must be between 0 and 32"),
+        (6 <= settings.next_edit.region_lines <= 200, "nextEdit.regionLines", "must be between 6 and 200"),
+        (settings.next_edit.context_lines >= 0, "nextEdit.contextLines", "must be >= 0"),
+        (settings.next_edit.history_hunks >= 0, "nextEdit.historyHunks", "must be >= 0"),
+        (settings.next_edit.max_tokens > 0, "nextEdit.maxTokens", "must be > 0"),
+        (settings.next_edit.pause_ms >= 0, "nextEdit.pauseMs", "must be >= 0"),
     ]
     defaults = Settings()
     for ok, key, rule in checks:

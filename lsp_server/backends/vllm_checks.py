@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -72,6 +73,19 @@ def parallel_args(tensor_parallel: int = 1, data_parallel: int = 1, expert_paral
     if expert_parallel:
         args.append("--enable-expert-parallel")
     return args
+
+
+def speculation_args(ngram_tokens: int, lookup_max: int = 4) -> list[str]:
+    """Engine arguments for prompt-lookup (n-gram) speculative decoding; none when `ngram_tokens` is 0.
+
+    Drafts come from the prompt itself (no draft model): text the answer copies from the prompt,
+    like a rewritten region that keeps most of its lines, is verified several tokens a step.
+    """
+    if ngram_tokens <= 0:
+        return []
+    config = {"method": "ngram", "num_speculative_tokens": ngram_tokens, "prompt_lookup_max": lookup_max,
+              "prompt_lookup_min": 2}
+    return ["--speculative-config", json.dumps(config, separators=(",", ":"))]
 
 
 def progress_hint(line: str) -> tuple[str, int | None] | None:

@@ -123,7 +123,8 @@ def backend() -> Iterator[Backend]:
 def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list[str],
                 inline: dict[str, Any], server_cmd: list[str] | None = None,
                 extra_settings: dict[str, Any] | None = None, label: str = "",
-                path: str | None = None) -> dict[str, Any]:
+                path: str | None = None, source_text: str = SOURCE,
+                next_edit: dict[str, Any] | None = None) -> dict[str, Any]:
     """One headless Neovim session; returns the driver's results plus the backend's request log.
 
     server_cmd=[] gives the plugin no `cmd`, so that it finds the server itself."""
@@ -134,7 +135,7 @@ def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list
     workspace.mkdir(exist_ok=True)
     (workspace / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     source = workspace / "calc.py"
-    source.write_text(SOURCE)
+    source.write_text(source_text)
     settings = {
         "backend": {"kind": "openai", "baseUrl": backend.url, "model": MODEL},
         "completion": {"debounceMs": 0},
@@ -154,6 +155,7 @@ def run_session(nvim: str, backend: Backend, tmp: Path, engine: str, steps: list
         "inline": inline,
         "hover": {"cursor": HOVER_CURSOR, "rules": [{"endpoint": "chat", "reply": EXPLANATION}]},
         "code_action": CODE_ACTION,
+        "next_edit": next_edit or {},
         "timeout_ms": 15000,
         "start_timeout_ms": 30000,
         "overall_timeout_ms": 100000,
@@ -247,6 +249,59 @@ def virtual(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactor
                        extra_settings={"codeActions": {"preview": "inlineDiff"}})
 
 
+# Next edits: the user renames a parameter; the model (the fake, answering in the editable-region
+# format the server asks for) rewrites the region with the rename carried into the body.
+NES_SOURCE = "def area(width, height):\n    return width * height\n\n\nprint(area(2, 3))\n"
+NES_RENAMED = NES_SOURCE.replace("def area(width,", "def area(size,")
+NES_EXPECTED = NES_RENAMED.replace("return width *", "return size *")
+REGION_START, REGION_END = "<|editable_region_start|>", "<|editable_region_end|>"
+NES_SLOW_MS = 1500
+
+
+def region_rewrite(text: str) -> str:
+    return f"{REGION_START}\n{text}{REGION_END}"
+
+
+def nes_spec() -> dict[str, Any]:
+    """What the driver's next_edit* steps do, and what the fake answers each time."""
+    typed = NES_EXPECTED.replace("print(", "# note\nprint(")  # what the stale step types
+    return {
+        "edit_cursor": [1, 9],  # on `width`
+        "edit_keys": "ciwsize<Esc>",
+        # Only a prompt that carries the user's rename as an edit gets the rewrite.
+        "rules": [{"endpoint": "chat", "contains": "+def area(size, height):", "reply": region_rewrite(NES_EXPECTED)}],
+        "dismiss_rules": [{"endpoint": "chat", "reply": region_rewrite(NES_EXPECTED.replace("2, 3", "3, 4"))}],
+        "stale_cursor": [5, 0],
+        # Answered slowly, once; the user types meanwhile, and later asks get no rewrite.
+        "slow_rules": [{"endpoint": "chat", "reply": region_rewrite(NES_EXPECTED.replace("2, 3", "5, 6")),
+                        "delay_ms": NES_SLOW_MS, "times": 1}],
+        "slow_ms": NES_SLOW_MS,
+        "stale_keys": "O# note<Esc>",
+        "rules_after": [{"endpoint": "chat", "reply": region_rewrite(typed.replace("2, 3", "7, 8"))}],
+        "appended": "# appended",
+        "typed": typed,
+    }
+
+
+@pytest.fixture(scope="module")
+def next_edits(nvim: str, backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not server_has_next_edit():
+        pytest.skip(NO_NEXT_EDIT)
+    return run_session(nvim, backend, tmp_path_factory.mktemp("next-edit"), "native",
+                       ["attach", "next_edit", "next_edit_dismiss", "next_edit_stale"], {},
+                       label="next-edit", source_text=NES_SOURCE, next_edit=nes_spec(),
+                       extra_settings={"cache": {"enabled": False}})
+
+
+NO_NEXT_EDIT = "the server has no ghostwriter/nextEdit handler (no NEXT_EDIT in lsp_server/protocol.py)"
+
+
+def server_has_next_edit() -> bool:
+    from lsp_server import protocol
+
+    return getattr(protocol, "NEXT_EDIT", None) == "ghostwriter/nextEdit"
+
+
 def venv_shim(directory: Path) -> Path:
     """A `ghostwriter` console script where README's install puts one: it runs this checkout's CLI."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -300,6 +355,29 @@ def units(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     subprocess.run([nvim, "--headless", "--clean", "-i", "NONE", "-n", "--cmd", f"set runtimepath^={PLUGIN}",
                     "-l", str(script), str(out)], check=True, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
     return json.loads(out.read_text())
+
+
+def test_next_edit_helpers(units: dict[str, Any]) -> None:
+    got = units["next_edit"]
+    assert got["parsed"] is True
+    assert got["rejected"] == [True] * 5
+    # Only the version the suggestion was computed for may receive its edits.
+    assert got["current"] == [True, False, False]
+    assert got["key"] == ["jump", "apply"]
+    # Applied another way (the server's code action): the buffer holds the rewrite from the region on.
+    assert got["holds"] == [True, False, False]
+    # The virtual lines show only what changes, old lines with -, new with +, each hunk below its
+    # last old line (0-based within the region; a leading insertion above the first line).
+    assert got["diff"] == [
+        0,
+        [{"row": 1, "above": False, "lines": [["-", "def f(n):"], ["-", "    return n"],
+                                               ["+", "def f(count):"], ["+", "    return count"]]}],
+        [{"row": 1, "above": False, "lines": [["-", "b"], ["+", "B"]]},
+         {"row": 2, "above": False, "lines": [["+", "d"]]}],
+        [{"row": 1, "above": False, "lines": [["-", "b"]]}],
+        [{"row": 0, "above": True, "lines": [["+", "x"]]}],
+    ]
+    assert got["virt_lines"] == [[["- x = 1", "Del"]], [["+ x = 2", "Add"]]]
 
 
 def test_statusline_formatting(units: dict[str, Any]) -> None:
@@ -566,3 +644,63 @@ def test_restart_starts_a_new_server(virtual: dict[str, Any]) -> None:
     assert restart["new_id"] != restart["old_id"]
     assert restart["clients"] == 1
     assert restart["statusline_after"].startswith("GW ")  # filled on attach, not at the first model call
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests: next-edit suggestions against the real server
+
+
+def test_next_edit_is_shown_as_virtual_lines_after_an_edit(next_edits: dict[str, Any]) -> None:
+    got = step(next_edits, "next_edit")
+    assert got["after_edit"] == NES_RENAMED  # the user's edit, typed
+    assert got["version"] == got["buffer_version"]  # computed for the buffer as it is
+    # Asked by itself on the pause after the edit, for the version the buffer had, at the cursor.
+    asked = got["requests"][0]
+    assert asked["trigger"] == "edit"
+    assert asked["textDocument"]["uri"].endswith("/calc.py") and asked["textDocument"]["version"] == got["version"]
+    assert asked["position"]["line"] == 0
+    # At its place: `width` in the body is marked as removed, the diff is drawn below that line.
+    removed = [m for m in got["marks"] if m["hl"] == "GhostwriterNextEditRemoved"]
+    assert removed and all(m["row"] == m["end_row"] == 1 for m in removed)
+    body = NES_RENAMED.splitlines()[1]
+    assert all(body[m["col"]:m["end_col"]] in "width" for m in removed)  # minimal: within `width`
+    drawn = [line for m in got["marks"] for line in m["virt_lines"]]
+    assert drawn == [{"text": "-     return width * height", "hl": "GhostwriterNextEditRemoved"},
+                     {"text": "+     return size * height", "hl": "GhostwriterNextEditAdded"}]
+    assert [m["row"] for m in got["marks"] if m["virt_lines"]] == [1]
+    # The key is named at the end of the first changed line.
+    assert [(m["row"], m["virt_text"]) for m in got["marks"] if m["virt_text"]] == [(1, " next edit: <M-n>")]
+
+
+def test_next_edit_key_jumps_then_applies(next_edits: dict[str, Any]) -> None:
+    got = step(next_edits, "next_edit")
+    assert got["cursor_after_jump"][0] - 1 == got["jump_to"]["line"] == 1
+    assert got["shown_after_jump"] is True  # the jump alone changes nothing
+    assert got["after_apply"] == NES_EXPECTED
+    assert got["marks_after_apply"] == 0
+    assert {"id": got["accepted_id"], "outcome": "accepted"} in got["outcomes"]
+
+
+def test_next_edit_esc_dismisses_it(next_edits: dict[str, Any]) -> None:
+    got = step(next_edits, "next_edit_dismiss")
+    assert got["triggers"] and got["triggers"][-1] == "cursor"  # shown after a move to another line
+    assert got["marks"] > 0 and got["marks_after"] == 0
+    assert got["unchanged"] is True
+    assert [o["outcome"] for o in got["outcomes"]] == ["rejected"]
+
+
+def test_next_edit_for_an_older_version_is_never_applied(next_edits: dict[str, Any]) -> None:
+    got = step(next_edits, "next_edit_stale")
+    spec = nes_spec()
+    # The model was still answering for the version asked when the user typed on: nothing shown, the
+    # buffer holds what was typed and nothing of the late answer.
+    assert got["version_after_typing"] > got["asked_version"]
+    assert got["typed"] == spec["typed"]
+    assert got["shown_after_slow_answer"] is False
+    assert got["after_slow_answer"] == spec["typed"]
+    # A suggestion shown for version N, the key pressed once the buffer is at N+1: refused, dropped.
+    assert got["applied_to_newer"] is False
+    assert got["text_right_after"] == spec["typed"] + spec["appended"] + "\n"
+    assert got["shown_after_change"] is False
+    assert {"id": got["second_id"], "outcome": "ignored"} in got["outcomes"]
+    assert "5, 6" not in got["final"] and "7, 8" not in got["final"]

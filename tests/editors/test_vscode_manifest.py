@@ -71,6 +71,12 @@ def extension_ts() -> str:
     return (SRC / "extension.ts").read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def all_sources() -> str:
+    """Every TypeScript module of the extension (commands are registered in more than one)."""
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(SRC.glob("*.ts")))
+
+
 # -- configuration -------------------------------------------------------------------------------
 
 
@@ -135,11 +141,13 @@ def test_protocol_names_match_the_server(protocol_ts: str) -> None:
     assert _ts_const(protocol_ts, "USAGE_NOTIFICATION") == protocol.USAGE_NOTIFICATION
     assert _ts_const(protocol_ts, "DID_SHOW_COMPLETION") == protocol.DID_SHOW_COMPLETION
     assert _ts_const(protocol_ts, "DID_ACCEPT_COMPLETION") == protocol.DID_ACCEPT_COMPLETION
+    assert _ts_const(protocol_ts, "NEXT_EDIT_REQUEST") == protocol.NEXT_EDIT
+    assert _ts_const(protocol_ts, "NEXT_EDIT_OUTCOME") == protocol.NEXT_EDIT_OUTCOME
 
 
-def test_contributed_commands_are_known(package: dict, protocol_ts: str, extension_ts: str) -> None:
+def test_contributed_commands_are_known(package: dict, protocol_ts: str, all_sources: str) -> None:
     client_commands = _ts_object(protocol_ts, "ClientCommands")
-    registered = {client_commands[name] for name in re.findall(r"registerCommand\(ClientCommands\.(\w+)", extension_ts)}
+    registered = {client_commands[name] for name in re.findall(r"registerCommand\(ClientCommands\.(\w+)", all_sources)}
     contributed = [command["command"] for command in package["contributes"]["commands"]]
     assert len(contributed) == len(set(contributed)), "duplicate command ids"
     for command in contributed:
@@ -156,6 +164,22 @@ def test_local_commands_never_shadow_server_commands(protocol_ts: str) -> None:
     local = set(_ts_object(protocol_ts, "ClientCommands").values())
     assert not local & SERVER_COMMANDS
     assert all(command.startswith(f"{_ts_const(protocol_ts, 'CLIENT_SECTION')}.") for command in local)
+
+
+def test_keybindings_reference_registered_commands(package: dict, protocol_ts: str, all_sources: str) -> None:
+    client_commands = _ts_object(protocol_ts, "ClientCommands")
+    registered = {client_commands[name] for name in re.findall(r"registerCommand\(ClientCommands\.(\w+)", all_sources)}
+    bindings = package["contributes"].get("keybindings", [])
+    for binding in bindings:
+        assert binding["command"] in registered, binding
+        assert binding.get("when"), f"{binding['command']}: a key without a when clause would always be taken"
+    # Next edits: Tab and Esc only while one is shown, and Tab never while an inline completion is.
+    by_key = {binding["key"]: binding for binding in bindings}
+    assert by_key["tab"]["command"] == client_commands["nextEditTab"]
+    assert by_key["escape"]["command"] == client_commands["nextEditDismiss"]
+    for key in ("tab", "escape"):
+        assert "ghostwriterClient.nextEditVisible" in by_key[key]["when"]
+        assert "!inlineSuggestionVisible" in by_key[key]["when"]
 
 
 def test_menus_reference_contributed_commands(package: dict) -> None:

@@ -1,4 +1,4 @@
-"""Render a real Neovim session with Ghostwriter ghost text to a PNG, for the README.
+"""Render a real Neovim session with Ghostwriter ghost text (or a next edit) to a PNG, for the README.
 
 Neovim runs in a pseudo-terminal (256 colours, no 'termguicolors': the plain terminal case) against
 this checkout's server and the loopback fake backend; the terminal screen is emulated with pyte and
@@ -7,6 +7,8 @@ drawn with Pillow. Those two are not project dependencies:
     python -m venv /tmp/shot && /tmp/shot/bin/pip install pyte pillow
     PYTHONPATH=. /tmp/shot/bin/python editors/neovim/scripts/screenshot.py --nvim .venv/bin/nvim \
         --python .venv/bin/python --out docs/images/neovim-ghost-text.png
+    # the same with --scene next-edit --out docs/images/neovim-next-edit.png: a rename in a signature,
+    # and the next edit the (fake) model proposes for the body, drawn as virtual lines
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def ring_area(outer, inner):
     '''
 TYPED = "ret"
 SUGGESTION = "urn circle_area(outer) - circle_area(inner)"  # what follows TYPED
+# The next-edit scene: `radius` renamed to `r` in circle_area's signature; the model carries it into the body.
+RENAME_KEYS = b"4G$F(lciwr\x1b"  # line 4, on `radius`, change the word to `r`, back to Normal mode
+NEXT_EDIT_SOURCE = SOURCE.rstrip(" ") + "    return circle_area(outer) - circle_area(inner)\n"
+NEXT_EDIT_REGION = NEXT_EDIT_SOURCE.replace("circle_area(radius)", "circle_area(r)").replace("radius ** 2", "r ** 2")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 # xterm's 16 base colours; 16-255 follow the standard cube and grey ramp.
 BASE = ["000000", "cd0000", "00cd00", "cdcd00", "0000ee", "cd00cd", "00cdcd", "e5e5e5",
@@ -92,6 +98,7 @@ def main() -> None:
     parser.add_argument("--nvim", required=True)
     parser.add_argument("--python", required=True, help="interpreter with this checkout installed")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--scene", choices=["ghost-text", "next-edit"], default="ghost-text")
     args = parser.parse_args()
     args.nvim, args.python = (str(Path(p).absolute()) for p in (args.nvim, args.python))  # run from a temp dir
     fake = subprocess.Popen([args.python, "-m", "tests.fakes.openai_server", "--port", "0", "--models", "demo-coder"],
@@ -99,7 +106,9 @@ def main() -> None:
     try:
         assert fake.stdout is not None
         url = fake.stdout.readline().strip()
-        rules = json.dumps([{"endpoint": "completions", "reply": SUGGESTION}]).encode()
+        rewrite = f"<|editable_region_start|>\n{NEXT_EDIT_REGION}<|editable_region_end|>"
+        rules = json.dumps([{"endpoint": "completions", "reply": SUGGESTION if args.scene == "ghost-text" else ""},
+                            {"endpoint": "chat", "contains": "+def circle_area(r):", "reply": rewrite}]).encode()
         urllib.request.urlopen(urllib.request.Request(url.removesuffix("/v1") + "/_control/rules", data=rules,
                                                       headers={"Content-Type": "application/json"}), timeout=5)
         with tempfile.TemporaryDirectory() as tmp:
@@ -110,12 +119,12 @@ def main() -> None:
 
 
 def shoot(args: argparse.Namespace, url: str, tmp: Path) -> None:
-    (tmp / "geometry.py").write_text(SOURCE)
+    (tmp / "geometry.py").write_text(NEXT_EDIT_SOURCE if args.scene == "next-edit" else SOURCE)
     (tmp / ".git").mkdir()
     pricing = {"demo-coder": {"inputPer1M": 0.3, "cachedInputPer1M": 0.03, "outputPer1M": 1.5, "currency": "USD"}}
     options = {"cmd": [args.python, "-m", "lsp_server"],
                "settings": {"backend": {"baseUrl": url, "model": "demo-coder"}, "completion": {"debounceMs": 0},
-                            "pricing": pricing}}
+                            "nextEdit": {"promptFamily": "qwen"}, "pricing": pricing}}
     setup = f"lua require('ghostwriter').setup(vim.json.decode({json.dumps(json.dumps(options))}))"
     statusline = "set laststatus=2 statusline=%f%=%{v:lua.require'ghostwriter'.statusline()}\\ "
     command = [args.nvim, "--clean", "-i", "NONE", "-n", "--cmd", f"set rtp^={PLUGIN}", "-c", "set notermguicolors",
@@ -146,7 +155,12 @@ def shoot(args: argparse.Namespace, url: str, tmp: Path) -> None:
                     return
 
     pump(6)  # the server starts and warms up
-    os.write(fd, b"Go" + TYPED.encode())  # a new (auto-indented) line in ring_area's body; the suggestion follows
+    if args.scene == "next-edit":
+        os.write(fd, RENAME_KEYS)  # the rename; after the pause the next edit is drawn below the body's line
+        pump(4)
+        os.write(fd, b"\x0c")  # CTRL-L: a full redraw (the emulator misplaces some partial redraws)
+    else:
+        os.write(fd, b"Go" + TYPED.encode())  # a new (auto-indented) line in ring_area's body; the suggestion follows
     pump(4)
     render(screen, args.out)
     os.write(fd, b"\x1b:qa!\r")

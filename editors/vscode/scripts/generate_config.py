@@ -72,6 +72,19 @@ CLIENT_PROPERTIES: dict[str, Any] = {
         "description": "Trace the LSP traffic between VS Code and the server in the output channel.",
         "order": 4,
     },
+    f"{CLIENT_SECTION}.nextEdit.enabled": {
+        "type": "boolean",
+        "default": True,
+        "description": "Ask for next-edit suggestions after a pause in typing and on a move to another line.",
+        "order": 5,
+    },
+    f"{CLIENT_SECTION}.nextEdit.debounceMs": {
+        "type": "integer",
+        "default": 400,
+        "minimum": 0,
+        "description": "Pause after the last keystroke or cursor move before a next edit is asked for, in ms.",
+        "order": 6,
+    },
 }
 
 

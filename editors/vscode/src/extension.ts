@@ -16,6 +16,7 @@ import {
 
 import { AcceptedCompletion, inlineCompletionMiddleware } from './inline';
 import { COMMAND_SETTING, exitedMessage, serverLogLine } from './launch';
+import { NextEditController } from './nextEditController';
 import {
   CLIENT_SECTION,
   ClientCommands,
@@ -42,6 +43,12 @@ export const LANGUAGES = [
   'java',
 ] as const;
 
+/** The documents the language client serves. */
+const DOCUMENT_SELECTOR = LANGUAGES.flatMap((language) => [
+  { scheme: 'file', language },
+  { scheme: 'untitled', language },
+]);
+
 const RUNNING_CONTEXT = 'ghostwriterClient.running';
 
 class Ghostwriter implements vscode.Disposable {
@@ -62,6 +69,7 @@ class Ghostwriter implements vscode.Disposable {
     this.disposables.push(
       this.output,
       this.status,
+      new NextEditController(() => (this.client?.isRunning() ? this.client : undefined), DOCUMENT_SELECTOR),
       vscode.workspace.registerTextDocumentContentProvider(ReadOnlyDocuments.scheme, this.documents),
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
       vscode.commands.registerCommand(ClientCommands.explain, () => this.guard('explain', () => this.explain())),
@@ -108,10 +116,7 @@ class Ghostwriter implements vscode.Disposable {
       options: { cwd: launch.cwd, env: { ...process.env, ...launch.env } },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: LANGUAGES.flatMap((language) => [
-        { scheme: 'file', language },
-        { scheme: 'untitled', language },
-      ]),
+      documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
       // The server logs JSON lines with their level on stderr; the default would show each as [error].
       stdioOptions: {

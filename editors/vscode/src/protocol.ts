@@ -8,6 +8,9 @@ export const USAGE_NOTIFICATION = 'ghostwriter/usage';
 /** Client → server: acceptance statistics for inline completions. */
 export const DID_SHOW_COMPLETION = 'ghostwriter/didShowCompletion';
 export const DID_ACCEPT_COMPLETION = 'ghostwriter/didAcceptCompletion';
+/** Client → server: a next-edit suggestion (request), and what became of one (notification). */
+export const NEXT_EDIT_REQUEST = 'ghostwriter/nextEdit';
+export const NEXT_EDIT_OUTCOME = 'ghostwriter/nextEditOutcome';
 
 /** workspace/executeCommand commands served by the language server. */
 export const ServerCommands = {
@@ -36,6 +39,13 @@ export const ClientCommands = {
   showOutput: 'ghostwriterClient.showOutput',
   /** Internal: attached to inline completion items, reports an acceptance to the server. */
   didAcceptCompletion: 'ghostwriterClient.didAcceptCompletion',
+  /** Next-edit suggestions (src/nextEditController.ts). */
+  nextEditTrigger: 'ghostwriterClient.nextEdit.trigger',
+  nextEditJump: 'ghostwriterClient.nextEdit.jump',
+  nextEditAccept: 'ghostwriterClient.nextEdit.accept',
+  nextEditDismiss: 'ghostwriterClient.nextEdit.dismiss',
+  /** Internal: what Tab does while a next edit is shown (jump, then accept). */
+  nextEditTab: 'ghostwriterClient.nextEdit.tab',
 } as const;
 
 export const SERVER_SECTION = 'ghostwriter';

@@ -19,9 +19,19 @@ const FAKE_URL = env('GW_E2E_FAKE_URL');
 const CHROMIUM = env('GW_E2E_CHROMIUM');
 const MODE = process.env.GW_E2E_MODE ?? 'full';
 const FILE = path.join(WORKSPACE, 'calc.py');
+const SHAPES = path.join(WORKSPACE, 'shapes.py');
 
 const COMPLETION = 'return math.pi * radius ** 2';
 const DOCSTRING = '"""Return the area of a circle with the given radius."""';
+
+// Next edits: the user renames a parameter; the fake model rewrites the editable region (in the
+// format the server asks for) with the rename carried into the body.
+const NES_SOURCE = 'def area(width, height):\n    return width * height\n\n\nprint(area(2, 3))\n';
+const NES_RENAMED = NES_SOURCE.replace('def area(width,', 'def area(size,');
+const NES_EXPECTED = NES_RENAMED.replace('return width *', 'return size *');
+const NES_TYPED = NES_EXPECTED.replace('print(', '# note\nprint(');
+const regionRewrite = (text) => `<|editable_region_start|>\n${text}<|editable_region_end|>`;
+const NES_SLOW_MS = 2500;
 
 const started = Date.now();
 const results = [];
@@ -154,6 +164,169 @@ async function webviewText(selector, timeoutMs) {
   );
 }
 
+
+/** Replace the fake model's rules (the run's own script is restored by restoreRules()). */
+async function setRules(rules) {
+  const response = await fetch(`${FAKE_URL}/_control/rules`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rules }),
+  });
+  if (!response.ok) throw new Error(`setting fake rules: HTTP ${response.status}`);
+}
+
+async function modelRequests(endpoint = '/v1/chat/completions') {
+  const body = await (await fetch(`${FAKE_URL}/_control/log`)).json();
+  return (body.requests ?? []).filter((request) => request.path === endpoint).length;
+}
+
+/**
+ * What the next-edit decorations draw in the active editor: struck-out text (deletions) and the
+ * text shown after a position (insertions; VS Code renders it as injected text or an ::after).
+ */
+async function nextEditMarks() {
+  return page.evaluate(() => {
+    const root = document.querySelector('.editor-group-container.active .editor-instance .view-lines');
+    const out = { struck: [], inserted: [] };
+    if (!root) return out;
+    for (const el of root.querySelectorAll('span')) {
+      const style = getComputedStyle(el);
+      if (el.children.length === 0 && style.textDecorationLine.includes('line-through')) out.struck.push(el.textContent);
+      const after = getComputedStyle(el, '::after').content;
+      if (after && after !== 'none' && after !== 'normal' && after !== '""') out.inserted.push(after.replace(/^"|"$/g, ''));
+      const injected = /\bced-/.test(el.className) && el.children.length === 0 && el.textContent;
+      if (injected && !style.textDecorationLine.includes('line-through')) out.inserted.push(el.textContent);
+    }
+    return out;
+  });
+}
+
+const hasMarks = (marks) => marks.struck.length + marks.inserted.length > 0;
+
+/** The cursor as the status bar shows it ("Ln 2, Col 12"). */
+async function cursorPosition() {
+  const text = await page.locator('[id="status.editor.selection"]').first().textContent({ timeout: 5000 });
+  const match = /Ln (\d+), Col (\d+)/.exec(text ?? '');
+  return match ? { line: Number(match[1]), column: Number(match[2]) } : null;
+}
+
+async function openFile(name) {
+  await page.keyboard.press('Control+p');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 5000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+  await sleep(200);
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: name }).first().waitFor({ timeout: 10_000 });
+  await page.locator('.editor-group-container.active .editor-instance .monaco-editor .view-lines').first()
+    .click({ force: true, timeout: 10_000 });
+}
+
+async function saveShapes() {
+  const before = fs.statSync(SHAPES).mtimeMs;
+  await page.keyboard.press('Control+s');
+  await waitFor('shapes.py to be saved', () => fs.statSync(SHAPES).mtimeMs !== before, 10_000).catch(() => undefined);
+  return fs.readFileSync(SHAPES, 'utf8');
+}
+
+/** Next edits against the real server: shown after an edit, Tab jumps, Tab accepts, stale, Esc. */
+async function nextEditSteps() {
+  const opened = await step('next edit: shown at its place after an edit', async () => {
+    await setRules([
+      { endpoint: 'chat', contains: '+def area(size, height):', reply: regionRewrite(NES_EXPECTED), delay_ms: 100 },
+    ]);
+    await openFile('shapes.py');
+    await goToLine(1, 10); // on `width`
+    await page.keyboard.press('Control+Shift+ArrowRight'); // select the word, as a user would
+    await page.keyboard.type('size');
+    const marks = await waitFor('the next-edit decorations', async () => {
+      const current = await nextEditMarks();
+      return hasMarks(current) ? current : null;
+    }, 20_000);
+    await sleep(300);
+    await screenshot('next-edit-shown');
+    // At its place: `width` in the body struck out, `size` shown after it.
+    const struck = marks.struck.join('');
+    if (!struck || !'width'.includes(struck)) throw new Error(`struck-out text: ${JSON.stringify(marks)}`);
+    if (!marks.inserted.some((text) => text.includes('s'))) throw new Error(`inserted text: ${JSON.stringify(marks)}`);
+    const cursor = await cursorPosition();
+    if (cursor?.line !== 1) throw new Error(`the cursor moved by itself: ${JSON.stringify(cursor)}`);
+    return `decorations: ${JSON.stringify(marks)}`;
+  });
+  if (!opened) return;
+
+  await step('next edit: Tab jumps to it, Tab again accepts it', async () => {
+    await page.keyboard.press('Tab');
+    const jumped = await waitFor('the jump', async () => {
+      const cursor = await cursorPosition();
+      return cursor?.line === 2 ? cursor : null;
+    }, 5000);
+    await screenshot('next-edit-jumped');
+    if (!hasMarks(await nextEditMarks())) throw new Error('the jump hid the suggestion');
+    await page.keyboard.press('Tab');
+    await waitFor('the decorations to go', async () => !hasMarks(await nextEditMarks()), 5000);
+    await screenshot('next-edit-accepted');
+    const text = await saveShapes();
+    if (text !== NES_EXPECTED) throw new Error(`shapes.py is ${JSON.stringify(text)}`);
+    return `jumped to ${JSON.stringify(jumped)}; file right`;
+  }, { fresh: false }); // Escape would dismiss the suggestion
+
+  await step('next edit: one computed for an older version is never applied', async () => {
+    // Let the request the accepted edit triggers finish first.
+    await sleep(1500);
+    // The model answers slowly, once; the user types meanwhile; later requests get no rewrite.
+    await setRules([
+      { endpoint: 'chat', reply: regionRewrite(NES_EXPECTED.replace('2, 3', '5, 6')), delay_ms: NES_SLOW_MS, times: 1 },
+    ]);
+    const asked = await modelRequests();
+    await goToLine(5, 1);
+    await runCommand('Ghostwriter: Suggest Next Edit');
+    await waitFor('the model to be asked', async () => (await modelRequests()) > asked, 10_000);
+    await focusShapes();
+    await page.keyboard.type('# note');
+    await page.keyboard.press('Enter');
+    await sleep(NES_SLOW_MS + 1500); // the late answer has come and gone
+    const marks = await nextEditMarks();
+    await screenshot('next-edit-stale');
+    if (hasMarks(marks)) throw new Error(`a stale suggestion is shown: ${JSON.stringify(marks)}`);
+    const text = await saveShapes();
+    if (text !== NES_TYPED) throw new Error(`shapes.py is ${JSON.stringify(text)}`);
+    return 'nothing shown, nothing applied';
+  }, { fresh: false });
+
+  await step('next edit: Esc dismisses it', async () => {
+    await setRules([{ endpoint: 'chat', reply: regionRewrite(NES_TYPED.replace('2, 3', '3, 4')) }]);
+    await runCommand('Ghostwriter: Suggest Next Edit');
+    await focusShapes();
+    await waitFor('the next-edit decorations', async () => hasMarks(await nextEditMarks()), 20_000);
+    await screenshot('next-edit-before-esc');
+    await page.keyboard.press('Escape');
+    await waitFor('the decorations to go', async () => !hasMarks(await nextEditMarks()), 5000);
+    await sleep(500);
+    const text = await saveShapes();
+    if (text !== NES_TYPED) throw new Error(`shapes.py is ${JSON.stringify(text)}`);
+    return 'dismissed; file unchanged';
+  }, { fresh: false });
+  await restoreRules();
+}
+
+/** Give the editor the keyboard again without moving its cursor (a click would). */
+async function focusShapes() {
+  const input = page.locator(
+    '.editor-group-container.active .editor-instance .monaco-editor :is(.native-edit-context, textarea.inputarea)',
+  );
+  await input.first().focus({ timeout: 5000 });
+  await waitFor('the editor to have focus', () => page.evaluate(() =>
+    !!document.activeElement?.closest('.editor-group-container.active .monaco-editor')), 5000);
+}
+
+/** Back to the run's own script (the steps after the next-edit ones rely on it). */
+async function restoreRules() {
+  const script = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'fake-backend.json'), 'utf8'));
+  await setRules(script.rules);
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -215,6 +388,10 @@ async function main() {
     });
 
     if (MODE === 'smoke' || !ready) {
+      return;
+    }
+    if (MODE === 'next-edit') {
+      await nextEditSteps();
       return;
     }
 
@@ -346,6 +523,9 @@ async function main() {
       await sleep(800);
       await screenshot('last-prompt');
     });
+
+    await nextEditSteps();
+    await focusEditor();
 
     await step('a budget set in settings pauses completions (status bar)', async () => {
       // Through the Settings editor, as a user would; the extension forwards the change and the

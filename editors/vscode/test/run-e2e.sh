@@ -111,6 +111,7 @@ cleanup() {
     mkdir -p "$ARTIFACTS/logs" && cp -r "$RUN/data/logs/." "$ARTIFACTS/logs/" 2>/dev/null || true
   fi
   [ -f "$RUN/ws/calc.py" ] && cp "$RUN/ws/calc.py" "$ARTIFACTS/calc.py.final" || true
+  [ -f "$RUN/ws/shapes.py" ] && cp "$RUN/ws/shapes.py" "$ARTIFACTS/shapes.py.final" || true
   if [ "${GHOSTWRITER_E2E_KEEP:-0}" = 1 ]; then log "kept $RUN"; else rm -rf "$RUN"; fi
   log "artifacts in ${ARTIFACTS#"$REPO"/}; exit status $status"
 }
@@ -121,6 +122,7 @@ mkdir -p "$RUN/ws" "$RUN/data/User" "$RUN/data/Machine" "$RUN/ext" "$RUN/cache" 
 # The starting file is not valid Python on purpose (the test types the body), so it is stored
 # under another name where linters do not look for Python.
 cp "$HERE/fixtures/calc.py.in" "$RUN/ws/calc.py"
+cp "$HERE/fixtures/shapes.py.in" "$RUN/ws/shapes.py"
 free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 log "starting the fake model server"

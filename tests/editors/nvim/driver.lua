@@ -25,6 +25,7 @@ local results = {
   steps = {},
   order = {},
   sent = {}, -- ghostwriter/* notifications the plugin sent
+  next_edit_requests = {}, -- params of each ghostwriter/nextEdit request
   usage_events = 0, -- User GhostwriterUsage autocmds seen
   messages = {}, -- window/showMessage from the server
 }
@@ -141,6 +142,7 @@ gw.setup({
   cmd = cfg.server_cmd ~= vim.NIL and cfg.server_cmd or nil, -- null: the plugin finds the server itself
   settings = cfg.settings,
   inline = { engine = cfg.engine, debounce_ms = 50 },
+  next_edit = { debounce_ms = 100 },
 })
 results.engine = require('ghostwriter.inline').engine_name()
 
@@ -167,6 +169,13 @@ local function record_sent(c)
       results.sent[#results.sent + 1] = { method = method, params = params }
     end
     return notify(self, method, params)
+  end
+  local request = c.request
+  c.request = function(self, method, params, ...)
+    if method == 'ghostwriter/nextEdit' then
+      results.next_edit_requests[#results.next_edit_requests + 1] = vim.deepcopy(params)
+    end
+    return request(self, method, params, ...)
   end
 end
 
@@ -526,6 +535,186 @@ function steps.restart(r)
     return gw.usage_data() ~= nil and gw.statusline({ escape = false })
   end, 5000, 'the statusline after restart')
   r.clients = #vim.lsp.get_clients({ name = 'ghostwriter' })
+end
+
+
+-- Next-edit suggestions (cfg.next_edit): the user's edit through typed keys, the suggestion drawn as
+-- virtual lines, the key jumps then applies; then the two ways a suggestion can go stale.
+local function next_edit_marks()
+  local ns = vim.api.nvim_get_namespaces()['ghostwriter.next_edit']
+  local marks = {}
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })) do
+    local d = mark[4]
+    local virt = {}
+    for _, chunks in ipairs(d.virt_lines or {}) do
+      virt[#virt + 1] = { text = chunks[1][1], hl = chunks[1][2] }
+    end
+    marks[#marks + 1] = {
+      row = mark[2],
+      col = mark[3],
+      end_row = d.end_row or vim.NIL,
+      end_col = d.end_col or vim.NIL,
+      hl = d.hl_group or vim.NIL,
+      virt_lines = virt,
+      virt_text = d.virt_text and d.virt_text[1][1] or vim.NIL,
+    }
+  end
+  return marks
+end
+
+local function buffer_text()
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n') .. '\n'
+end
+
+local function outcomes()
+  return vim.tbl_map(function(n)
+    return n.params
+  end, sent('ghostwriter/nextEditOutcome'))
+end
+
+local function model_requests()
+  local res = vim.system({ cfg.python, '-c', [[
+import sys, urllib.request, json
+print(len(json.loads(urllib.request.urlopen(sys.argv[1], timeout=5).read())["requests"]))
+]], cfg.control_url .. '/_control/log' }):wait()
+  return tonumber(vim.trim(res.stdout or '')) or -1
+end
+
+function steps.next_edit(r)
+  local spec = cfg.next_edit
+  local next_edit = require('ghostwriter.next_edit')
+  local key = require('ghostwriter.config').options.next_edit.keymaps.accept
+  set_rules(spec.rules)
+  -- The user's edit, typed: on line 1, change the word under the cursor.
+  vim.api.nvim_win_set_cursor(0, spec.edit_cursor)
+  keys(spec.edit_keys, 'n')
+  local suggestion = wait_until(function()
+    return next_edit.current(bufnr)
+  end, TIMEOUT, 'a next-edit suggestion')
+  r.after_edit = buffer_text()
+  r.version = suggestion.textDocument.version
+  r.buffer_version = vim.lsp.util.buf_versions[bufnr]
+  r.jump_to = suggestion.jumpTo
+  r.marks = next_edit_marks()
+  -- The key: first it jumps to the suggestion ...
+  keys(key, 'm')
+  r.cursor_after_jump = wait_until(function()
+    local cursor = vim.api.nvim_win_get_cursor(0)
+    return cursor[1] - 1 == suggestion.jumpTo.line and cursor
+  end, 2000, 'the jump')
+  r.shown_after_jump = next_edit.current(bufnr) ~= nil
+  -- ... then it applies it.
+  keys(key, 'm')
+  wait_until(function()
+    return buffer_text() ~= r.after_edit
+  end, TIMEOUT, 'the applied next edit')
+  r.after_apply = buffer_text()
+  r.marks_after_apply = #next_edit_marks()
+  r.requests = vim.deepcopy(results.next_edit_requests)
+  wait_until(function()
+    return #outcomes() > 0
+  end, 2000, 'the outcome notification')
+  r.outcomes = outcomes()
+  r.accepted_id = suggestion.id
+end
+
+--- Wait until no next-edit request is in flight or due (an applied edit asks for the next one).
+local function next_edit_idle()
+  local next_edit = require('ghostwriter.next_edit')
+  wait_until(function()
+    return not next_edit.pending(bufnr)
+  end, TIMEOUT, 'no next-edit request in flight')
+  sleep(200)
+  wait_until(function()
+    return not next_edit.pending(bufnr)
+  end, TIMEOUT, 'no next-edit request in flight')
+end
+
+function steps.next_edit_dismiss(r)
+  local spec = cfg.next_edit
+  local next_edit = require('ghostwriter.next_edit')
+  next_edit_idle()
+  set_rules(spec.dismiss_rules)
+  local before = buffer_text()
+  local asked = #results.next_edit_requests
+  keys(spec.stale_cursor[1] .. 'G', 'n') -- a move to another line asks by itself
+  local shown = wait_until(function()
+    return next_edit.current(bufnr)
+  end, TIMEOUT, 'a suggestion to dismiss')
+  r.marks = #next_edit_marks()
+  r.triggers = vim.tbl_map(function(p)
+    return p.trigger
+  end, vim.list_slice(results.next_edit_requests, asked + 1))
+  keys('<Esc>', 'm')
+  wait_until(function()
+    return next_edit.current(bufnr) == nil
+  end, 2000, 'the suggestion to go')
+  r.marks_after = #next_edit_marks()
+  r.unchanged = buffer_text() == before
+  wait_until(function()
+    return #vim.tbl_filter(function(o)
+      return o.id == shown.id
+    end, outcomes()) > 0
+  end, 2000, 'the outcome notification')
+  r.outcomes = vim.tbl_filter(function(o)
+    return o.id == shown.id
+  end, outcomes())
+end
+
+function steps.next_edit_stale(r)
+  local spec = cfg.next_edit
+  local next_edit = require('ghostwriter.next_edit')
+  local key = require('ghostwriter.config').options.next_edit.keymaps.accept
+  next_edit_idle()
+  r.before = buffer_text()
+  -- 1. The answer arrives after the user typed on: computed for an older version, never shown.
+  set_rules(spec.slow_rules)
+  local before_requests = model_requests()
+  vim.api.nvim_win_set_cursor(0, spec.stale_cursor)
+  vim.cmd('GhostwriterNextEdit trigger')
+  wait_until(function()
+    return model_requests() > before_requests
+  end, TIMEOUT, 'the model to be asked')
+  local asked_version = vim.lsp.util.buf_versions[bufnr]
+  keys(spec.stale_keys, 'n') -- typed while the model works
+  wait_until(function()
+    return buffer_text() ~= r.before
+  end, 2000, 'the typed text')
+  r.typed = buffer_text()
+  r.asked_version = asked_version
+  r.version_after_typing = vim.lsp.util.buf_versions[bufnr]
+  sleep(spec.slow_ms + 1000) -- the slow answer (for the older version) has come and gone
+  r.shown_after_slow_answer = next_edit.current(bufnr) ~= nil
+  r.after_slow_answer = buffer_text()
+  -- 2. Shown for version N; the buffer reaches N+1 and the key comes before the plugin saw the change
+  --    (same tick: no TextChanged yet). The key must not apply the N suggestion to N+1.
+  set_rules(spec.rules_after)
+  vim.cmd('GhostwriterNextEdit trigger')
+  local shown = wait_until(function()
+    return next_edit.current(bufnr)
+  end, TIMEOUT, 'the second suggestion')
+  r.second_version = shown.textDocument.version
+  local cursor_line = vim.api.nvim_win_get_cursor(0)[1] - 1
+  if cursor_line ~= shown.jumpTo.line then
+    keys(key, 'm') -- jump there first
+    wait_until(function()
+      return vim.api.nvim_win_get_cursor(0)[1] - 1 == shown.jumpTo.line
+    end, 2000, 'the jump')
+  end
+  local done = false
+  vim.schedule(function()
+    vim.api.nvim_buf_set_lines(bufnr, -1, -1, false, { spec.appended })
+    r.applied_to_newer = next_edit.jump_or_apply(bufnr) == 'apply'
+    r.text_right_after = buffer_text()
+    done = true
+  end)
+  wait_until(function()
+    return done
+  end, 2000, 'the change and the key')
+  r.shown_after_change = next_edit.current(bufnr) ~= nil
+  r.outcomes = outcomes()
+  r.second_id = shown.id
+  r.final = buffer_text()
 end
 
 -- -----------------------------------------------------------------------------------------------

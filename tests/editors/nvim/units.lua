@@ -4,6 +4,7 @@
 local statusline = require('ghostwriter.statusline')
 local inline = require('ghostwriter.inline')
 local commands = require('ghostwriter.commands')
+local next_edit = require('ghostwriter.next_edit')
 
 local session = { promptTokens = 1000, cachedPromptTokens = 400, completionTokens = 234, cacheHits = 3, cost = 0.0012, currency = 'USD' }
 local out = {
@@ -59,6 +60,39 @@ out.empty_explain = {
   commands.empty_explain_message({ state = 'error', message = 'Cannot reach http://127.0.0.1:9/v1' }),
   commands.empty_explain_message({ state = 'ready' }),
   commands.empty_explain_message(nil),
+}
+local suggestion = {
+  id = 'ne-1',
+  textDocument = { uri = 'file:///a.py', version = 5 },
+  range = { start = { line = 3, character = 0 }, ['end'] = { line = 5, character = 0 } },
+  text = 'def f(count):\n    return count\n',
+  edits = { { range = { start = { line = 4, character = 11 }, ['end'] = { line = 4, character = 12 } }, newText = 'count' } },
+  jumpTo = { line = 4, character = 11 },
+}
+out.next_edit = {
+  parsed = next_edit.parse(suggestion) ~= nil,
+  rejected = {
+    next_edit.parse(nil) == nil,
+    next_edit.parse(vim.NIL) == nil,
+    next_edit.parse('x') == nil,
+    next_edit.parse(vim.tbl_extend('force', suggestion, { edits = {} })) == nil,
+    next_edit.parse(vim.tbl_extend('force', suggestion, { textDocument = { uri = 'file:///a.py' } })) == nil,
+  },
+  current = { next_edit.is_current(suggestion, 5), next_edit.is_current(suggestion, 6), next_edit.is_current(suggestion, 4) },
+  key = { next_edit.key_action(suggestion, 1), next_edit.key_action(suggestion, 4) },
+  holds = {
+    next_edit.holds_rewrite(suggestion, { 'def f(count):', '    return count', 'x = 1' }),
+    next_edit.holds_rewrite(suggestion, { 'def f(count):', '    return c' }),
+    next_edit.holds_rewrite(suggestion, { 'def f(count):' }),
+  },
+  diff = {
+    #next_edit.diff_hunks('a\nb\n', 'a\nb\n'),
+    next_edit.diff_hunks('def f(n):\n    return n\n', 'def f(count):\n    return count\n'),
+    next_edit.diff_hunks('a\nb\nc\n', 'a\nB\nc\nd'),
+    next_edit.diff_hunks('a\nb\nc', 'a\nc'),
+    next_edit.diff_hunks('a\nb', 'x\na\nb'),
+  },
+  virt_lines = next_edit.virt_lines({ { '-', 'x = 1' }, { '+', 'x = 2' } }, 'Del', 'Add'),
 }
 local f = assert(io.open(assert(arg[1], 'output path'), 'w'))
 f:write(vim.json.encode(out))

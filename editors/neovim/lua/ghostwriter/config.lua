@@ -19,6 +19,7 @@ local M = {}
 ---@field inline { enabled: boolean, engine: 'auto'|'native'|'virtual', debounce_ms: integer, hl_group: string }
 ---@field keymaps ghostwriter.Keymaps
 ---@field statusline { prefix: string, separator: string, max_message: integer }
+---@field next_edit { enabled: boolean, debounce_ms: integer, removed_hl: string, added_hl: string, keymaps: { accept: string|false, dismiss: string|false } }
 ---@field capabilities? table
 ---@field on_attach? fun(client: vim.lsp.Client, bufnr: integer)
 
@@ -64,6 +65,20 @@ M.defaults = {
     prev = '<M-[>',
     dismiss = '<C-]>',
     trigger = '<M-\\>',
+  },
+  -- Next-edit suggestions (ghostwriter/nextEdit): asked for after a pause in an edit and on a move to
+  -- another line (`enabled = false`: only on the key or :GhostwriterNextEdit). `accept` (normal and
+  -- insert mode) jumps to the shown suggestion, then applies it, and asks for one when none is shown;
+  -- `dismiss` (normal mode) is mapped only while one is shown. false turns a key off.
+  next_edit = {
+    enabled = true,
+    debounce_ms = 400,
+    removed_hl = 'GhostwriterNextEditRemoved',
+    added_hl = 'GhostwriterNextEditAdded',
+    keymaps = {
+      accept = '<M-n>',
+      dismiss = '<Esc>',
+    },
   },
   statusline = {
     prefix = 'GW',

@@ -144,6 +144,7 @@ function M.setup(user_opts)
   inline.reset_engine()
   commands.create()
   require('ghostwriter.preview').install()
+  require('ghostwriter.next_edit').setup_highlights()
   vim.api.nvim_clear_autocmds({ group = augroup })
 
   vim.api.nvim_create_autocmd('LspAttach', {
@@ -154,6 +155,7 @@ function M.setup(user_opts)
         return
       end
       inline.attach(client, args.buf)
+      require('ghostwriter.next_edit').attach(client, args.buf)
       require('ghostwriter.lenses').attach(client, args.buf)
       -- Fill the statusline at once (today's usage persists) instead of after the first model call;
       -- after :Ghostwriter restart it would otherwise stay empty until then.
@@ -173,6 +175,7 @@ function M.setup(user_opts)
       local client = vim.lsp.get_client_by_id(args.data.client_id)
       if client and client.name == util.name then
         inline.detach(args.buf)
+        require('ghostwriter.next_edit').detach(args.buf)
       end
     end,
   })
