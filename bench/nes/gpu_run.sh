@@ -9,11 +9,13 @@ set -euo pipefail
 stage=${1:-bench}; out=${OUT:-/tmp/gw-out}; kit=${GW_KIT:-/root/kit}; ckpt=${GW_CHECKPOINT:-/root/qwc15-real}
 model=qwen2.5-coder-1.5b; spec_tokens=${GW_NGRAM_TOKENS:-8}
 mkdir -p "$out"
-export PYTHONPATH=/tmp/site:$PWD HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 VLLM_NO_USAGE_STATS=1
+export PYTHONPATH=/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH} HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 VLLM_NO_USAGE_STATS=1
 if [ "$stage" = setup ]; then
   python3 -c "import vllm" 2>/dev/null || bash "$kit/install-on-device.sh"
   python3 -m pip install -q --no-index --no-deps --target /tmp/site /root/stash/gguf-*.whl 2>&1 | tail -1 || true
-  [ -f "$kit/models/$model/tokenizer.json" ] || xz -dk "$kit/models/$model/tokenizer.json.xz"
+  [ -f "$kit/models/$model/tokenizer.json" ] || python3 -c "import lzma, shutil, sys
+with lzma.open(sys.argv[1]) as src, open(sys.argv[1][:-3], 'wb') as dst: shutil.copyfileobj(src, dst)" \
+    "$kit/models/$model/tokenizer.json.xz"
   if [ ! -f "$ckpt/config.json" ]; then
     mkdir -p /root/gguf && cat /root/m/chunk* > /root/gguf/model.gguf && sha256sum /root/gguf/model.gguf | cut -c1-16
     python3 -m bench.gguf_to_checkpoint --gguf /root/gguf/model.gguf --tokenizer-dir "$kit/models/$model" --out "$ckpt"
@@ -21,10 +23,11 @@ if [ "$stage" = setup ]; then
   ls -la "$ckpt" | tee "$out/checkpoint.txt"
   exit 0
 fi
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt" || true
+read -r -a engine <<< "${GW_VLLM:-python3 -m vllm.entrypoints.openai.api_server}"  # a stand-in for dry runs
 serve() {  # port, log, extra args...
   local port=$1 log=$2; shift 2
-  python3 -m vllm.entrypoints.openai.api_server --model "$ckpt" --served-model-name "$model" \
+  "${engine[@]}" --model "$ckpt" --served-model-name "$model" \
     --host 127.0.0.1 --port "$port" --max-model-len 8192 --gpu-memory-utilization 0.40 \
     --enable-prompt-tokens-details --chat-template bench/nes/chatml.jinja "$@" >"$log" 2>&1 &
   echo $!
