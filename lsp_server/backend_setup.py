@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -21,7 +23,9 @@ log = logging.getLogger("ghostwriter.services")
 
 
 def build_router(settings: Settings, client: Client, run_task: RunTask,
-                 on_engine_state: Callable[[str], None]) -> BackendRouter:
+                 on_engine_state: Callable[[str], None], *, reuse_engine: bool = False) -> BackendRouter:
+    """`reuse_engine`: use a running server's bundled engine where one is announced (commands do);
+    a server owns its engine and announces it instead."""
     from lsp_server.backends.openai_compat import OpenAICompatBackend
 
     kind = effective_kind(settings)
@@ -34,23 +38,81 @@ def build_router(settings: Settings, client: Client, run_task: RunTask,
         )
     router = BackendRouter(settings, kind=kind, remote=remote)
     if kind == "vllm":
-        _attach_bundled_engine(router, settings, EngineProgress(client, on_engine_state), run_task)
+        progress = EngineProgress(client, on_engine_state)
+        if not (reuse_engine and _reuse_running_engine(router, settings, progress)):
+            _attach_bundled_engine(router, settings, progress, run_task, announce=not reuse_engine)
     return router
 
 
-def _attach_bundled_engine(router: BackendRouter, settings: Settings, progress: EngineProgress,
-                           run_task: RunTask) -> None:
+def _engine_args(settings: Settings) -> list[str]:
+    from lsp_server.backends.vllm_checks import parallel_args, speculation_args
+
+    vllm = settings.backend.vllm
+    return [*parallel_args(vllm.tensor_parallel, vllm.data_parallel, vllm.expert_parallel),
+            *speculation_args(vllm.ngram_speculative_tokens), *vllm.args]
+
+
+def _reuse_running_engine(router: BackendRouter, settings: Settings, progress: EngineProgress) -> bool:
+    from lsp_server.backends.engine_registry import find, registry_dir
     from lsp_server.backends.openai_compat import OpenAICompatBackend
-    from lsp_server.backends.vllm_checks import speculation_args
-    from lsp_server.backends.vllm_supervisor import VllmSupervisor, check_environment, parallel_args
+
+    record = find(registry_dir(settings.cache_dir), router.vllm_model, tuple(_engine_args(settings)))
+    if record is None:
+        return False
+    router.supervisor = SharedEngine(record.base_url, record.owner_pid)
+    router.local = OpenAICompatBackend("vllm", record.base_url, None, settings.backend.timeout_ms / 1000)
+    progress.report(f"using the bundled engine of the running server (pid {record.owner_pid})", None)
+    return True
+
+
+class SharedEngine:
+    """Another server's engine, seen through the router's supervisor slot: always ready (its owner
+    restarts it and withdraws the announcement meanwhile), and never stopped by us."""
+
+    state = "ready"
+    last_error = ""
+
+    def __init__(self, base_url: str, owner_pid: int) -> None:
+        self.base_url = base_url
+        self.owner_pid = owner_pid
+
+    async def stop(self) -> None:
+        return None
+
+
+class EngineAnnouncer:
+    """Announce the engine while it is ready, so that commands on this machine can reuse it."""
+
+    def __init__(self, directory: Path, model: str, args: list[str], on_state: Callable[[str], None]) -> None:
+        self.directory, self.model, self.args, self.on_state = directory, model, tuple(args), on_state
+        self.base_url = ""
+        self.path: Path | None = None
+
+    def state_changed(self, state: str) -> None:
+        from lsp_server.backends.engine_registry import EngineRecord, announce, withdraw
+
+        withdraw(self.path)
+        self.path = None
+        if state == "ready" and self.base_url:
+            self.path = announce(self.directory, EngineRecord(os.getpid(), self.base_url, self.model, self.args))
+        self.on_state(state)
+
+
+def _attach_bundled_engine(router: BackendRouter, settings: Settings, progress: EngineProgress,
+                           run_task: RunTask, *, announce: bool) -> None:
+    from lsp_server.backends.engine_registry import registry_dir
+    from lsp_server.backends.openai_compat import OpenAICompatBackend
+    from lsp_server.backends.vllm_supervisor import VllmSupervisor, check_environment
 
     vllm = settings.backend.vllm
     python = vllm.python or sys.executable
     problem = check_environment(python)
-    args = [*parallel_args(vllm.tensor_parallel, vllm.data_parallel, vllm.expert_parallel),
-            *speculation_args(vllm.ngram_speculative_tokens), *vllm.args]
+    args = _engine_args(settings)
+    announcer = EngineAnnouncer(registry_dir(settings.cache_dir), router.vllm_model, args, progress.state_changed)
     supervisor = VllmSupervisor(router.vllm_model, args, python=python, on_progress=progress.report,
-                                on_state=progress.state_changed, health_timeout_s=vllm.startup_timeout_s)
+                                on_state=announcer.state_changed if announce else progress.state_changed,
+                                health_timeout_s=vllm.startup_timeout_s)
+    announcer.base_url = supervisor.base_url
     router.supervisor = supervisor
     router.local = OpenAICompatBackend("vllm", supervisor.base_url, None, settings.backend.timeout_ms / 1000)
     if problem:

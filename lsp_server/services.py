@@ -37,6 +37,8 @@ class Services:
         self.requests = requests
         self.after_response = after_response
         self.settings = Settings()
+        # Commands reuse a running server's bundled engine; a server starts (and announces) its own.
+        self.reuse_engine = False
         self.settings_errors: list[str] = []
         self.documents = DocumentStore()
         self.ledger = UsageLedger(PriceTable())
@@ -87,7 +89,8 @@ class Services:
                                      ttl_hours=settings.cache.ttl_hours)
         if previous.backend != settings.backend or self.router.kind == "none":
             old = self.router
-            self.router = build_router(settings, self.client, self.run_task, self.on_engine_state)
+            self.router = build_router(settings, self.client, self.run_task, self.on_engine_state,
+                                       reuse_engine=self.reuse_engine)
             self.run_task(old.aclose(), "close old backend")
         self.router.settings = settings
         listeners = self.pipeline.listeners

@@ -139,6 +139,7 @@ async def open_session(settings_arg: str | None, terminal: Terminal,
     root = (root or Path.cwd()).resolve()
     client = HeadlessClient(terminal, root)
     services = Services(client, RequestNotes(), AfterResponse())
+    services.reuse_engine = True
     session = Session(services, terminal, root)
     try:
         await services.apply(settings, errors)

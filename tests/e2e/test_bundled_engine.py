@@ -28,12 +28,12 @@ SOURCE = "notes about the engine\n\n"
 
 def fake_engine_env(tmp_path: Path, startup_s: float) -> dict[str, str]:
     package = tmp_path / "site" / "vllm" / "entrypoints" / "openai"
-    package.mkdir(parents=True)
+    package.mkdir(parents=True, exist_ok=True)  # a second process of the same test reuses it
     for folder in (package, package.parent, package.parent.parent):
         (folder / "__init__.py").write_text("")
     (package / "api_server.py").write_text("from tests.fakes.stand_in_vllm import main\nmain()\n")
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     smi = bin_dir / "nvidia-smi"
     smi.write_text("#!/bin/sh\necho 'GPU 0: Stand-in GPU (UUID: GPU-0)'\n")
     smi.chmod(0o755)
