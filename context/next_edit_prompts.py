@@ -102,6 +102,7 @@ def parse_rewrite(answer: str, template: NextEditTemplate, old_region: str, *,
     The end marker may be missing when it was the request's stop string (`stopped_at_end`).
     """
     text = _strip_think(answer)
+    template = _markers_used(text, template)
     start = text.find(template.region_start)
     if start >= 0:
         text = text[start + len(template.region_start):]
@@ -115,11 +116,22 @@ def parse_rewrite(answer: str, template: NextEditTemplate, old_region: str, *,
         text = text[2:]
     elif text.startswith("\n"):
         text = text[1:]
-    if "```" in text or template.region_start in text:
-        return None
+    if "```" in text or any(m in text for t in TEMPLATES.values() for m in (t.region_start, t.region_end)):
+        return None  # a second region, or markers of two families: not one rewrite
     if not old_region.endswith("\n"):
         return text[:-1] if text.endswith("\n") else text  # the newline the prompt put before the end marker
     return text if text.endswith("\n") or not text else text + ("\r\n" if old_region.endswith("\r\n") else "\n")
+
+
+def _markers_used(answer: str, asked: NextEditTemplate) -> NextEditTemplate:
+    """The family whose markers the answer uses: models trained on one family's markers sometimes
+    answer in them whatever the prompt showed, and those must not end up in the buffer."""
+    if asked.region_start in answer or asked.region_end in answer:
+        return asked
+    for other in TEMPLATES.values():
+        if other.region_start in answer or other.region_end in answer:
+            return other
+    return asked
 
 
 def _unfenced(text: str) -> str:
@@ -161,6 +173,7 @@ def rejoined_rewrite(partial: str, template: NextEditTemplate, old_region: str,
     there saves its decoding (a second change further down is left for the next request).
     None while the answer has not changed anything or not rejoined the old text yet.
     """
+    template = _markers_used(partial, template)
     start = partial.find(template.region_start)
     body = partial[start + len(template.region_start):] if start >= 0 else partial
     if template.region_end in body or "```" in body:

@@ -213,6 +213,9 @@ REGION = "def f(w):\n    return width\n"
     (f"{S}\ndef f(w):\n{C}    return w\n{E}", False, "def f(w):\n    return w\n"),  # the cursor marker echoed
     (f"<think>hm</think>{S}\ndef f(w):\n    return w{E}", False, "def f(w):\n    return w\n"),
     ("Sure! Here it is.", False, None),
+    # answered in another family's markers: read as such, none of them left in the text
+    ("<editable_region>\ndef f(w):\n    return w\n</editable_region>", False, "def f(w):\n    return w\n"),
+    (f"<editable_region>\ndef f(w):\n    return w\n{E}", False, None),  # markers of two families
 ])
 def test_parse_rewrite(answer: str, stopped: bool, expected: str | None) -> None:
     assert parse_rewrite(answer, QWEN, REGION, stopped_at_end=stopped) == expected
@@ -269,3 +272,9 @@ def test_unified_diff_groups_hunks_of_one_file() -> None:
 ])
 def test_speculation_args(tokens: int, expected: list[str]) -> None:
     assert speculation_args(tokens) == expected
+
+
+def test_generic_prompt_answered_in_qwen_markers_leaves_no_marker_in_the_rewrite() -> None:
+    generic = TEMPLATES["generic"]
+    answer = f"{S}\ndef f(w):\n{C}    return w\n{E}"
+    assert parse_rewrite(answer, generic, REGION) == "def f(w):\n    return w\n"
