@@ -59,15 +59,19 @@ def withdraw(path: Path | None) -> None:
 
 
 def find(directory: Path, model: str, args: tuple[str, ...]) -> EngineRecord | None:
-    """A live server's engine for this model and these arguments, if one is announced."""
+    """A live server's engine for this model and these arguments, if one is announced.
+
+    Every record is read, even after a match, so that stale ones never pile up whatever the
+    order of the pids' names.
+    """
+    found: EngineRecord | None = None
     for path in sorted(directory.glob("*.json")) if directory.is_dir() else ():
         record = _read(path)
         if record is None or not _alive(record.owner_pid):
             withdraw(path)  # stale: its server is gone (or the file is not ours to understand)
-            continue
-        if record.model == model and record.args == args:
-            return record
-    return None
+        elif found is None and record.model == model and record.args == args:
+            found = record
+    return found
 
 
 def _read(path: Path) -> EngineRecord | None:

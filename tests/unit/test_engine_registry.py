@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def test_a_record_whose_server_is_gone_is_removed(tmp_path: Path) -> None:
 def test_unreadable_records_are_skipped_and_removed(tmp_path: Path) -> None:
     (tmp_path / "1.json").write_text("{not json")
     (tmp_path / "2.json").write_text(json.dumps({"owner_pid": 2}))
-    announce(tmp_path, record())
+    (tmp_path / "99999999.json").write_text(json.dumps(asdict(record(pid=gone_pid()))))
+    announce(tmp_path, record())  # sorts before or after the others, whatever this pid is
     assert find(tmp_path, "coder", ARGS) == record()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{os.getpid()}.json"]
 
