@@ -58,8 +58,13 @@ class PromptCache:
         self._writer: threading.Thread | None = None
         if enabled:
             directory.mkdir(parents=True, exist_ok=True)
-            # A short SQLite timeout: a cache that waits on a lock is slower than a miss.
-            self._cache = diskcache.Cache(str(directory), size_limit=size_mb * 2**20, timeout=0.5)
+            # A short SQLite timeout: a cache that waits on a lock is slower than a miss. The
+            # memory front holds the hot entries, so SQLite's own page cache stays small (1,024
+            # pages, 4 MiB, not diskcache's 32 MiB per connection) and so does its memory map.
+            self._cache = diskcache.Cache(
+                str(directory), size_limit=size_mb * 2**20, timeout=0.5,
+                sqlite_cache_size=2**10, sqlite_mmap_size=2**23,
+            )
 
     async def get(self, key: str) -> CachedResult | None:
         if self._cache is None:
