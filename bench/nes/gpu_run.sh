@@ -5,6 +5,9 @@
 #   bash bench/nes/gpu_run.sh setup     # the staged transfer in /root/p → vLLM, gguf, bf16 checkpoint
 #   bash bench/nes/gpu_run.sh quality   # one engine: replay quality of every prompt (greedy), warms its compile cache
 #   bash bench/nes/gpu_run.sh latency   # two engines at once, without and with n-gram speculation: latency in one run
+#
+# GW_EAGER=1 serves without torch.compile (starts ~2 minutes sooner, decodes slower): for the quality
+# stage only, whose greedy answers do not depend on it; never for latency figures.
 set -euo pipefail
 stage=${1:-latency}; out=${OUT:-/tmp/gw-out}; kit=${GW_KIT:-/root/kit}; ckpt=${GW_CHECKPOINT:-/root/qwc15-real}
 model=qwen2.5-coder-1.5b; spec_tokens=${GW_NGRAM_TOKENS:-8}
@@ -31,7 +34,7 @@ serve() {  # port, log, extra args...
   local port=$1 log=$2; shift 2
   "${engine[@]}" --model "$ckpt" --served-model-name "$model" \
     --host 127.0.0.1 --port "$port" --max-model-len 8192 --gpu-memory-utilization 0.40 \
-    --enable-prompt-tokens-details --chat-template bench/nes/chatml.jinja "$@" >"$log" 2>&1 &
+    --enable-prompt-tokens-details --chat-template bench/nes/chatml.jinja ${GW_EAGER:+--enforce-eager} "$@" >"$log" 2>&1 &
   echo $!
 }
 healthy() { python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$1/health')" 2>/dev/null; }
