@@ -97,7 +97,10 @@ def test_sqlite_memory_stays_small(tmp_path: Path) -> None:
     """
     cache = PromptCache(tmp_path, size_mb=16, ttl_hours=1)
     cache.store(key(), RESULT)
-    cache.flush()
-    with sqlite3.connect(tmp_path / "cache.db") as db:
+    cache.close()  # waits for the write, stops the writer thread and releases the database
+    db = sqlite3.connect(tmp_path / "cache.db")
+    try:
         settings = dict(db.execute("SELECT key, value FROM Settings WHERE key LIKE 'sqlite_%_size'"))
+    finally:
+        db.close()
     assert settings == {"sqlite_cache_size": 2**10, "sqlite_mmap_size": 2**23}
